@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Every command-line tool is a thin executable target named as the user types it,
+/// with its `@main` type in `Sources/<tool>/<UpperCamelTool>.swift`.
+let tools = [
+    "apr-propose",
+    "apr-quorum",
+    "gov-migrate",
+]
+
+let package = Package(
+    name: "aprkit",
+    products: tools.map { .executable(name: $0, targets: [$0]) }
+        + [.library(name: "AprKit", targets: ["AprKit"])],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CJansson",
+            pkgConfig: "jansson",
+            providers: [.apt(["libjansson-dev"])]
+        ),
+        .target(name: "AprKit", dependencies: ["CLibPQ", "CJansson"]),
+        .target(
+            name: "AprCLI",
+            dependencies: [
+                "AprKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "_AprTestSupport", dependencies: ["AprKit"], path: "Tests/_AprTestSupport"),
+        .testTarget(name: "AprKitTests", dependencies: ["AprKit", "_AprTestSupport"]),
+        .testTarget(
+            name: "AprEndToEndTests",
+            dependencies: ["AprKit", "_AprTestSupport"] + tools.map { .target(name: $0) }
+        ),
+    ] + tools.map { .executableTarget(name: $0, dependencies: ["AprCLI"]) }
+)

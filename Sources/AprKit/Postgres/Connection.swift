@@ -1,0 +1,161 @@
+import CLibPQ
+import Glibc
+
+/// One libpq connection. Every tool opens exactly one, runs its operation in
+/// as few round trips as it allows, and closes it.
+public final class Connection {
+    let handle: OpaquePointer
+
+    /// Connects with libpq's defaults and environment (`PGHOST`, `PGSERVICE`,
+    /// `.pgpass`, …); `dbname`, when given, may be a database name or a full
+    /// conninfo string or URI, as with psql's `-d`.
+    public init(dbname: String? = nil, applicationName: String) throws(PGError) {
+        var keys: [String] = ["fallback_application_name"]
+        var values: [String] = [applicationName]
+        if let dbname, !dbname.isEmpty {
+            keys.append("dbname")
+            values.append(dbname)
+        }
+        let conn = withCStringArray(keys) { k in
+            withCStringArray(values) { v in PQconnectdbParams(k, v, 1) }
+        }
+        guard let conn else {
+            throw PGError(kind: .unavailable, sqlstate: nil, message: "out of memory allocating a connection")
+        }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = Connection.trimmedMessage(PQerrorMessage(conn))
+            PQfinish(conn)
+            throw PGError(kind: .unavailable, sqlstate: nil, message: message)
+        }
+        handle = conn
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// Runs one statement with text parameters ($1, $2, …); parameters are never
+    /// spliced into the SQL text.
+    @discardableResult
+    public func execute(_ sql: String, _ params: [String?] = []) throws(PGError) -> QueryResult {
+        let raw = withCStringArray(params) { p in
+            PQexecParams(handle, sql, Int32(params.count), nil, p, nil, nil, 0)
+        }
+        return try QueryResult.checked(raw, connection: self)
+    }
+
+    /// Runs `statements` as one transaction in a single round trip (libpq
+    /// pipeline mode: BEGIN, the statements, COMMIT, sync), and reports success
+    /// only when COMMIT's command tag reads COMMIT. Returns each statement's result.
+    public func transaction(
+        _ statements: [Statement], isolation: Isolation = .readCommitted
+    ) throws(PGError) -> [QueryResult] {
+        guard PQenterPipelineMode(handle) == 1 else { throw lastError() }
+        defer { PQexitPipelineMode(handle) }
+        var sent = 0
+        var sendFailed = false
+        let all = [Statement("BEGIN ISOLATION LEVEL \(isolation.rawValue)")] + statements + [Statement("COMMIT")]
+        for statement in all {
+            let ok = withCStringArray(statement.params) { p in
+                PQsendQueryParams(handle, statement.sql, Int32(statement.params.count), nil, p, nil, nil, 0)
+            }
+            if ok != 1 { sendFailed = true; break }
+            sent += 1
+        }
+        let synced = PQpipelineSync(handle) == 1
+        if sendFailed || !synced {
+            let error = lastError()
+            drainPipeline()
+            throw error
+        }
+
+        var results: [QueryResult] = []
+        var firstError: PGError?
+        var commitTag: String?
+        for index in 0..<sent {
+            guard let raw = PQgetResult(handle) else { break }
+            let result = QueryResult(owning: raw)
+            // Each query in a pipeline is followed by a NULL that ends its results.
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+            switch result.status {
+            case PGRES_FATAL_ERROR:
+                if firstError == nil { firstError = result.error() }
+            case PGRES_PIPELINE_ABORTED:
+                break
+            default:
+                if index == sent - 1 { commitTag = result.commandTag }
+                else if index > 0 { results.append(result) }
+            }
+        }
+        drainPipeline()
+        if let firstError { throw firstError }
+        guard commitTag == "COMMIT" else {
+            throw PGError(
+                kind: PQstatus(handle) == CONNECTION_OK ? .other : .unavailable, sqlstate: nil,
+                message: "the server did not confirm COMMIT (it answered \(commitTag ?? "nothing"))")
+        }
+        return results
+    }
+
+    /// Reads results up to and including the pipeline's sync point.
+    private func drainPipeline() {
+        while true {
+            guard let raw = PQgetResult(handle) else {
+                if PQstatus(handle) != CONNECTION_OK { return }
+                continue
+            }
+            let status = PQresultStatus(raw)
+            PQclear(raw)
+            if status == PGRES_PIPELINE_SYNC { return }
+        }
+    }
+
+    func lastError() -> PGError {
+        let message = Connection.trimmedMessage(PQerrorMessage(handle))
+        let kind: PGError.Kind = PQstatus(handle) == CONNECTION_OK ? .other : .unavailable
+        return PGError(kind: kind, sqlstate: nil, message: message)
+    }
+
+    /// The role the server authenticated: the identity every vote is cast as.
+    public var sessionUser: String? {
+        try? execute("SELECT session_user").value(0, 0)
+    }
+
+    static func trimmedMessage(_ cString: UnsafePointer<CChar>?) -> String {
+        guard let cString else { return "unknown libpq error" }
+        var text = String(cString: cString)
+        while text.last == "\n" || text.last == " " { text.removeLast() }
+        if text.hasPrefix("ERROR:  ") { text.removeFirst(8) }
+        // libpq's connection errors span lines; the last one says why.
+        return text.split(separator: "\n").last.map(String.init) ?? text
+    }
+}
+
+/// One statement of a transaction, with its text parameters.
+public struct Statement: Sendable {
+    public let sql: String
+    public let params: [String?]
+    public init(_ sql: String, _ params: [String?] = []) {
+        self.sql = sql
+        self.params = params
+    }
+}
+
+public enum Isolation: String, Sendable {
+    case readCommitted = "READ COMMITTED"
+    case repeatableRead = "REPEATABLE READ"
+    case serializable = "SERIALIZABLE"
+    case readOnly = "REPEATABLE READ READ ONLY"
+}
+
+/// Calls `body` with a NULL-safe C array of C strings (nil stays NULL).
+func withCStringArray<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { $0.flatMap { strdup($0) } }
+    defer { for p in pointers { free(p) } }
+    pointers.append(nil)
+    return pointers.withUnsafeBufferPointer { buf in
+        buf.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buf.count) { body($0) }
+    }
+}
+
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    withCStringArray(strings.map { Optional($0) }, body)
+}

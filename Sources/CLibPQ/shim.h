@@ -1,0 +1,4 @@
+#ifndef APRKIT_CLIBPQ_SHIM_H
+#define APRKIT_CLIBPQ_SHIM_H
+#include <libpq-fe.h>
+#endif
