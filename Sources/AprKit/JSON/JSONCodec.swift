@@ -16,12 +16,10 @@ extension JSONValue {
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
         var error = json_error_t()
         let flags = aprkit_json_load_flags()
-        let root: UnsafeMutablePointer<json_t>? = bytes.withUnsafeBufferPointer { buf in
-            buf.baseAddress.flatMap { base in
-                base.withMemoryRebound(to: CChar.self, capacity: buf.count) {
-                    json_loadb($0, buf.count, flags, &error)
-                }
-            } ?? json_loadb("", 0, flags, &error)
+        let root: UnsafeMutablePointer<json_t>? = bytes.withUnsafeBytes { raw in
+            // An empty array may have no base address; jansson wants a pointer.
+            let base = raw.baseAddress?.assumingMemoryBound(to: CChar.self) ?? UnsafePointer<CChar>(bitPattern: 1)!
+            return json_loadb(base, raw.count, flags, &error)
         }
         guard let root else {
             let text = withUnsafeBytes(of: &error.text) { raw in

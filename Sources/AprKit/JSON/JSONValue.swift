@@ -50,10 +50,6 @@ public struct JSONObject: Sendable, Equatable {
 
     public init() {}
 
-    public init(_ pairs: KeyValuePairs<String, JSONValue>) {
-        for (k, v) in pairs { self[k] = v }
-    }
-
     public subscript(key: String) -> JSONValue? {
         get { values[key] }
         set {
@@ -94,5 +90,11 @@ extension JSONValue {
     /// A string, or null when absent.
     public static func string(orNull s: String?) -> JSONValue {
         s.map { .string($0) } ?? .null
+    }
+}
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        for (k, v) in elements { self[k] = v }
     }
 }

@@ -28,6 +28,9 @@ public final class Connection {
             throw PGError(kind: .unavailable, sqlstate: nil, message: message)
         }
         handle = conn
+        // Server notices (NOTICE, WARNING) are not the tool's output: stderr
+        // carries one line per refusal and nothing else.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
     }
 
     deinit { PQfinish(handle) }
@@ -49,7 +52,14 @@ public final class Connection {
         _ statements: [Statement], isolation: Isolation = .readCommitted
     ) throws(PGError) -> [QueryResult] {
         guard PQenterPipelineMode(handle) == 1 else { throw lastError() }
-        defer { PQexitPipelineMode(handle) }
+        defer {
+            PQexitPipelineMode(handle)
+            // A failed statement leaves an explicit transaction open and
+            // aborted (the pipeline skipped COMMIT): end it.
+            if PQtransactionStatus(handle) == PQTRANS_INERROR || PQtransactionStatus(handle) == PQTRANS_INTRANS {
+                PQclear(PQexec(handle, "ROLLBACK"))
+            }
+        }
         var sent = 0
         var sendFailed = false
         let all = [Statement("BEGIN ISOLATION LEVEL \(isolation.rawValue)")] + statements + [Statement("COMMIT")]

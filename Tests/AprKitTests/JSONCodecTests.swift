@@ -1,0 +1,24 @@
+import AprKit
+import XCTest
+
+final class JSONCodecTests: XCTestCase {
+    func testSyntaxErrorsSayWhetherMoreInputCouldComplete() {
+        XCTAssertThrowsError(try JSONValue.parse("{not json")) { error in
+            XCTAssertEqual((error as? JSONSyntaxError)?.prematureEnd, false, "\(error)")
+        }
+        XCTAssertThrowsError(try JSONValue.parse("{\"a\": 1")) { error in
+            XCTAssertEqual((error as? JSONSyntaxError)?.prematureEnd, true, "\(error)")
+        }
+    }
+
+    func testRoundTripKeepsKeyOrderTypesAndUnicode() throws {
+        let text = #"{"z":1,"a":[true,false,null,1.5,"é\u0000x"],"m":{"k":"v"}}"#
+        let value = try JSONValue.parse(text)
+        XCTAssertEqual(value.objectValue?.keys, ["z", "a", "m"])
+        XCTAssertEqual(try JSONValue.parse(value.serialized()), value)
+    }
+
+    func testDuplicateKeysAreRefused() {
+        XCTAssertThrowsError(try JSONValue.parse(#"{"reason":"a","reason":"b"}"#))
+    }
+}
