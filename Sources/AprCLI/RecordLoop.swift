@@ -1,0 +1,39 @@
+import AprKit
+
+/// Feeds each stdin record to `body` and prints its outcome; a bad record gets
+/// its refusal line and the stream goes on. No record at all is bad input.
+public func forEachRecord(_ output: inout Output, _ body: (JSONObject) -> Outcome) {
+    var reader = RecordReader()
+    var any = false
+    while let item = reader.next() {
+        any = true
+        switch item {
+        case .record(let record): output.emit(body(record))
+        case .invalid(let refusal): output.emit(.refused(refusal))
+        }
+    }
+    if !any {
+        output.emit(.refused(.data("empty_input", "no JSON record on stdin")))
+    }
+}
+
+/// Opens the connection, or reports why not (exit 69) and returns nil.
+public func connectOrReport(_ options: ConnectionOptions, _ output: inout Output) -> Connection? {
+    do {
+        return try options.connect(tool: output.tool)
+    } catch {
+        output.emit(.refused(Refusal(error)))
+        return nil
+    }
+}
+
+/// The APR codes a tool acts on: `--apr CODE`, else each record on stdin.
+public func forEachApr(_ apr: String?, _ output: inout Output, _ body: (String) throws -> Outcome) {
+    if let apr {
+        output.emit(Outcome.catching { try body(try AprReference.checked(apr)) })
+        return
+    }
+    forEachRecord(&output) { record in
+        Outcome.catching { try body(try AprReference.code(from: record)) }
+    }
+}

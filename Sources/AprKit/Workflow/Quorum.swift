@@ -1,0 +1,55 @@
+/// Votes and quorum. The approver is always the database session user; the
+/// database refuses own-APR votes, second votes and privileged sessions.
+public struct Quorum {
+    public enum Decision: String, Sendable, CaseIterable {
+        case approve, reject
+    }
+
+    let connection: Connection
+
+    public init(connection: Connection) { self.connection = connection }
+
+    /// The quorum state: exit 0 when it has passed, 2 (SKIP) while votes are
+    /// missing, 1 (FAIL) when the APR is rejected or expired.
+    public func state(of aprCode: String) throws -> Outcome {
+        let text = try connection.execute("SELECT apr_quorum_state($1)", [aprCode]).value(0, 0)
+        guard text != nil else { throw Refusal(.fail, "unknown_apr", "no APR \(aprCode)", details: ["apr_code": .string(aprCode)]) }
+        return Quorum.outcome(for: try JSONObject.fromDatabase(text))
+    }
+
+    /// Records the session user's vote and prints the state after it. A
+    /// recorded vote is done (exit 0) whether or not the quorum has passed.
+    public func vote(_ decision: Decision, on aprCode: String) throws -> Outcome {
+        let text = try connection.retrying { () throws(PGError) in
+            try connection.transaction([Statement("SELECT apr_vote($1, $2)", [aprCode, decision.rawValue])])[0].value(0, 0)
+        }
+        return .done(try JSONObject.fromDatabase(text))
+    }
+
+    static func outcome(for state: JSONObject) -> Outcome {
+        if state["quorum_passed"] == .bool(true) { return .done(state) }
+        let status = state["status"]?.stringValue ?? ""
+        let refusal: Refusal
+        if status == "rejected" || state["rejections"]?.arrayValue?.isEmpty == false {
+            refusal = Refusal(.fail, "apr_rejected", "\(state["apr_code"]?.stringValue ?? "the APR") was rejected")
+        } else if state["expired"] == .bool(true) {
+            refusal = Refusal(.fail, "apr_expired", "\(state["apr_code"]?.stringValue ?? "the APR") has expired")
+        } else {
+            refusal = Refusal(.skip, "quorum_not_met", "\(state["apr_code"]?.stringValue ?? "the APR") needs \(Quorum.missingVotes(state))")
+        }
+        var outcome = Outcome.refused(refusal)
+        outcome.body.merge(state)
+        return outcome
+    }
+
+    /// "1 more approver of role owner, 1 more approver" — what is still missing.
+    static func missingVotes(_ state: JSONObject) -> String {
+        let missing = (state["factors"]?.arrayValue ?? []).compactMap { factor -> String? in
+            guard let f = factor.objectValue, f["met"] != .bool(true),
+                  let required = f["required"]?.integerValue, let have = f["have"]?.integerValue else { return nil }
+            let role = f["role"]?.stringValue.map { " of role \($0)" } ?? ""
+            return "\(required - have) more approval\(required - have == 1 ? "" : "s")\(role)"
+        }
+        return missing.isEmpty ? "a quorum policy for its risk level" : missing.joined(separator: " and ")
+    }
+}
