@@ -98,7 +98,7 @@ public struct Migrator {
 
     /// A migration runs inside gov-migrate's own transaction; a COMMIT or
     /// BEGIN of its own would split it and commit half of it.
-    static func checkNoTransactionControl(_ m: Migration) throws {
+    public static func checkNoTransactionControl(_ m: Migration) throws {
         let control: Set = ["BEGIN", "COMMIT", "ROLLBACK", "END", "START", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE"]
         for statement in SQLScript.topLevelStatements(m.sql) {
             let word = statement.prefix { $0.isLetter }.uppercased()

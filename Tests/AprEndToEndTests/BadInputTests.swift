@@ -1,0 +1,103 @@
+import XCTest
+import _AprTestSupport
+
+/// Bad input to apr-propose: exit 65, one clear stderr line, a JSON refusal,
+/// and not a row written.
+final class BadInputTests: XCTestCase {
+    var db: TestDatabase!
+
+    override func setUpWithError() throws { db = try TestDatabase() }
+    override func tearDown() { db = nil }
+
+    func assertRejected(_ input: String, reason: String, status: Int32 = 65,
+                        file: StaticString = #filePath, line: UInt = #line) throws {
+        let before = try db.contentDigest()
+        let run = try Tool.run("apr-propose", ["-d", db.conninfo(as: "proposer")], stdin: input)
+        XCTAssertEqual(run.status, status, run.description, file: file, line: line)
+        XCTAssertEqual(run.lines.count, 1, run.stdout, file: file, line: line)
+        XCTAssertEqual(run.json["ok"] as? Bool, false, file: file, line: line)
+        XCTAssertEqual(run.json["reason"] as? String, reason, run.description, file: file, line: line)
+        XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr, file: file, line: line)
+        XCTAssertTrue(run.stderr.hasPrefix("apr-propose: "), run.stderr, file: file, line: line)
+        XCTAssertEqual(try db.contentDigest(), before, "nothing written", file: file, line: line)
+    }
+
+    func with(_ change: (inout [String: Any]) -> Void) -> String {
+        var proposal = Fixtures.buildStep()
+        change(&proposal)
+        return Fixtures.line(proposal)
+    }
+
+    func withAction(_ change: (inout [String: Any]) -> Void) -> String {
+        with { p in
+            var action = p["proposed_action"] as! [String: Any]
+            change(&action)
+            p["proposed_action"] = action
+        }
+    }
+
+    func testMalformedJSON() throws { try assertRejected(#"{"request_type": "authorize_build_step""#, reason: "malformed_json") }
+    func testGarbage() throws { try assertRejected("not json at all\n", reason: "malformed_json") }
+    func testEmptyStdin() throws { try assertRejected("", reason: "empty_input") }
+    func testBlankStdin() throws { try assertRejected("\n  \n", reason: "empty_input") }
+    func testNotAnObject() throws { try assertRejected("[1, 2]", reason: "wrong_type") }
+    func testDuplicateKey() throws {
+        try assertRejected(#"{"reason":"a","reason":"b"}"#, reason: "malformed_json")
+    }
+    func testUnknownTopLevelField() throws { try assertRejected(with { $0["extra"] = 1 }, reason: "unknown_field") }
+    func testMissingField() throws { try assertRejected(with { $0["reason"] = nil }, reason: "missing_field") }
+    func testWrongTopLevelType() throws { try assertRejected(with { $0["reason"] = 42 }, reason: "wrong_type") }
+    func testProposedActionNotAnObject() throws { try assertRejected(with { $0["proposed_action"] = "x" }, reason: "wrong_type") }
+    func testOversizedField() throws {
+        try assertRejected(with { $0["reason"] = String(repeating: "r", count: 5000) }, reason: "field_too_long")
+    }
+    func testOversizedRecord() throws {
+        try assertRejected(with { $0["reason"] = String(repeating: "r", count: 3 * 1024 * 1024) }, reason: "input_too_large")
+    }
+    func testUnknownActionField() throws { try assertRejected(withAction { $0["extra"] = "x" }, reason: "unknown_field") }
+    func testMissingActionField() throws { try assertRejected(withAction { $0["target"] = nil }, reason: "missing_field") }
+    func testWrongActionFieldType() throws { try assertRejected(withAction { $0["ttl_seconds"] = "3600" }, reason: "wrong_type") }
+    func testFractionalTtl() throws { try assertRejected(withAction { $0["ttl_seconds"] = 1.5 }, reason: "wrong_type") }
+    func testBadManifestHash() throws { try assertRejected(withAction { $0["manifest_hash"] = "XYZ" }, reason: "invalid_field") }
+
+    // Refusals of valid JSON that the policy does not allow: exit 1.
+    func testUnknownAction() throws { try assertRejected(with { $0["action_code"] = "drop_everything" }, reason: "unknown_action", status: 1) }
+    func testRequestTypeMismatch() throws { try assertRejected(with { $0["request_type"] = "fix_repair_dot" }, reason: "request_type_mismatch", status: 1) }
+    func testEmptyReason() throws { try assertRejected(with { $0["reason"] = "  " }, reason: "empty_reason", status: 1) }
+    func testEmptySessionCode() throws { try assertRejected(with { $0["session_code"] = "" }, reason: "empty_session_code", status: 1) }
+    func testTtlOverTheMaximum() throws { try assertRejected(withAction { $0["ttl_seconds"] = 604801 }, reason: "ttl_over_maximum", status: 1) }
+
+    func testReasonPatternOfTheActionType() throws {
+        try db.scalar("UPDATE apr_action_types SET reason_pattern = '^ticket [A-Z]+-[0-9]+' WHERE action_code = 'authorize_build_step'")
+        try assertRejected(with { $0["reason"] = "because" }, reason: "reason_pattern_mismatch", status: 1)
+        XCTAssertNoThrow(try db.propose(Fixtures.buildStep(reason: "ticket OPS-7 rebuild")))
+    }
+
+    func testPatchProposalsCarryValidBase64AndTheContentHash() throws {
+        let good = Fixtures.patch(filePath: "/opt/aprkit/handlers/authorize_build_step", content: "#!/bin/bash\necho ok\n")
+        let code = try db.propose(good)
+        XCTAssertEqual(try db.scalar("SELECT proposed_action->>'new_content_sha256' = encode(sha256(decode(proposed_action->>'new_content_base64', 'base64')), 'hex') FROM apr_requests WHERE apr_code = $1", [code]), "t")
+
+        var bad = good
+        var action = bad["proposed_action"] as! [String: Any]
+        action["new_content_base64"] = "abc"
+        bad["proposed_action"] = action
+        try assertRejected(Fixtures.line(bad), reason: "bad_base64")
+
+        action["new_content_base64"] = (good["proposed_action"] as! [String: Any])["new_content_base64"]
+        action["new_content_sha256"] = String(repeating: "0", count: 64)
+        bad["proposed_action"] = action
+        try assertRejected(Fixtures.line(bad), reason: "content_hash_mismatch", status: 1)
+
+        action["new_content_sha256"] = nil
+        action["patch_mode"] = "sed"
+        bad["proposed_action"] = action
+        try assertRejected(Fixtures.line(bad), reason: "invalid_field")
+    }
+
+    func testUnreachableDatabaseExits69() throws {
+        let run = try Tool.run("apr-propose", ["-d", "host=/nonexistent dbname=x"], stdin: Fixtures.line(Fixtures.buildStep()))
+        XCTAssertEqual(run.status, 69, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "database_unavailable")
+    }
+}

@@ -1,0 +1,129 @@
+import AprKit
+import XCTest
+import _AprTestSupport
+
+/// A security reviewer with psql and one of aprkit's roles tries what the
+/// tools refuse; the database itself says no, and nothing changes.
+final class BypassTests: XCTestCase {
+    var db: TestDatabase!
+    var code: String!
+
+    override func setUpWithError() throws {
+        db = try TestDatabase()
+        code = try db.propose()
+    }
+    override func tearDown() { db = nil }
+
+    /// Runs `sql` as `role` and asserts the server refused it and nothing changed.
+    func assertRefused(_ sql: String, _ params: [String?] = [], as role: String, sqlstate: String? = nil,
+                       file: StaticString = #filePath, line: UInt = #line) throws {
+        let before = try db.contentDigest()
+        let connection = try db.connect(as: role)
+        XCTAssertThrowsError(try connection.executeScript(sql.replacingOccurrences(of: "$APR", with: code)),
+                             file: file, line: line) { error in
+            if let sqlstate { XCTAssertEqual((error as? PGError)?.sqlstate, sqlstate, "\(error)", file: file, line: line) }
+        }
+        XCTAssertEqual(try db.contentDigest(), before, "nothing written", file: file, line: line)
+    }
+
+    func testAnApproverCannotInsertAVoteDirectly() throws {
+        try assertRefused("INSERT INTO apr_votes VALUES ('$APR', 'owner1', 'approve', repeat('a', 64), now())",
+                          as: "owner1", sqlstate: "42501")
+    }
+
+    func testAnApproverCannotApproveAnAprByUpdatingIt() throws {
+        try assertRefused("UPDATE apr_requests SET status = 'approved' WHERE apr_code = '$APR'", as: "owner1", sqlstate: "42501")
+    }
+
+    func testAProposerCannotChangeTheProposedAction() throws {
+        try assertRefused("UPDATE apr_requests SET proposed_action = '{}' WHERE apr_code = '$APR'", as: "proposer", sqlstate: "42501")
+    }
+
+    func testEvenTheSchemaOwnerCannotChangeAProposalOrItsPayloadHash() throws {
+        try assertRefused("UPDATE apr_requests SET proposed_action = proposed_action || '{\"ttl_seconds\": 9}' WHERE apr_code = '$APR'",
+                          as: "postgres", sqlstate: "AKF02")
+        try assertRefused("UPDATE apr_requests SET payload_sha256 = repeat('0', 64) WHERE apr_code = '$APR'",
+                          as: "postgres", sqlstate: "AKF02")
+    }
+
+    func testASecondVoteThroughSetRoleIsTheSameVoter() throws {
+        try TestCluster.ensureRole("setrole_b")
+        try TestCluster.ensureRole("setrole_a")
+        try db.connect().executeScript("GRANT setrole_b TO setrole_a")
+        try db.scalar("SELECT apr_approver_set('setrole_a', 'engineer')")
+        try db.scalar("SELECT apr_approver_set('setrole_b', 'engineer')")
+        try db.scalar("SELECT apr_vote($1, 'approve')", [code], as: "setrole_a")
+        try assertRefused("SET ROLE setrole_b; SELECT apr_vote('$APR', 'approve')", as: "setrole_a", sqlstate: "AKF14")
+        XCTAssertEqual(try db.scalar("SELECT string_agg(approver, ',') FROM apr_votes"), "setrole_a")
+    }
+
+    func testNoGroupRoleCanWriteTheLedgerOrCallItsAppend() throws {
+        for role in ["proposer", "owner1", "executor"] {
+            try assertRefused("INSERT INTO gov_ledger VALUES (999, 'vote', NULL, NULL, 'x', '{}', now(), repeat('0', 64), repeat('1', 64))",
+                              as: role, sqlstate: "42501")
+            try assertRefused("SELECT gov_ledger_append('vote', NULL, NULL, '{}')", as: role, sqlstate: "42501")
+            try assertRefused("SELECT gov_migration_record('999', 'x', repeat('0', 64))", as: role, sqlstate: "42501")
+        }
+    }
+
+    func testTheLedgerRefusesUpdateDeleteAndTruncateEvenToItsOwner() throws {
+        try assertRefused("UPDATE gov_ledger SET actor = 'mallory'", as: "postgres", sqlstate: "AKF01")
+        try assertRefused("DELETE FROM gov_ledger", as: "postgres", sqlstate: "AKF01")
+        try assertRefused("TRUNCATE gov_ledger CASCADE", as: "postgres", sqlstate: "AKF01")
+    }
+
+    func testAVoteIsNeverChangedOrWithdrawn() throws {
+        try db.vote(code, as: "eng1")
+        try assertRefused("UPDATE apr_votes SET decision = 'reject'", as: "postgres", sqlstate: "AKF01")
+        try assertRefused("DELETE FROM apr_votes", as: "postgres", sqlstate: "AKF01")
+    }
+
+    func testAProposerCannotVoteAndAnApproverCannotPropose() throws {
+        try assertRefused("SELECT apr_vote('$APR', 'approve')", as: "proposer", sqlstate: "42501")
+        try assertRefused("SELECT apr_propose('x', 'y', '{}', 's', 'r')", as: "executor", sqlstate: "42501")
+    }
+
+    func testTamperingIsNamedByTheFirstBadRow() throws {
+        try db.vote(code, as: "eng1")
+        try db.vote(code, as: "eng2")
+        let ledger = Ledger(connection: try db.connect())
+        XCTAssertTrue(try ledger.verify().intact)
+        let seq = try db.scalar("SELECT seq FROM gov_ledger WHERE event = 'vote' ORDER BY seq LIMIT 1")!
+
+        // A superuser switches the triggers off for the session and edits a row.
+        let admin = try db.connect()
+        try admin.execute("SET session_replication_role = replica")
+        try admin.execute("UPDATE gov_ledger SET payload = jsonb_set(payload, '{decision}', '\"reject\"') WHERE seq = $1", [seq])
+        let broken = try ledger.verify()
+        XCTAssertFalse(broken.intact)
+        XCTAssertEqual(broken.firstBadSeq.map(String.init), seq)
+        XCTAssertEqual(broken.problem, "hash_mismatch")
+    }
+
+    func testRecomputingTheTamperedHashBreaksTheNextLink() throws {
+        try db.vote(code, as: "eng1")
+        try db.vote(code, as: "eng2")
+        let seq = try db.scalar("SELECT seq FROM gov_ledger WHERE event = 'vote' ORDER BY seq LIMIT 1")!
+        let admin = try db.connect()
+        try admin.execute("SET session_replication_role = replica")
+        try admin.execute("""
+            UPDATE gov_ledger SET actor = 'mallory',
+                   hash = gov_ledger_link_hash(prev_hash, seq, event, apr_code, subject, 'mallory', payload, created_at)
+             WHERE seq = $1
+            """, [seq])
+        let broken = try Ledger(connection: try db.connect()).verify()
+        XCTAssertEqual(broken.firstBadSeq.map(String.init), String(Int(seq)! + 1))
+        XCTAssertEqual(broken.problem, "prev_hash_mismatch")
+    }
+
+    func testADeletedRowIsAGap() throws {
+        try db.vote(code, as: "eng1")
+        let seq = try db.scalar("SELECT min(seq) FROM gov_ledger WHERE event = 'propose'")!
+        let admin = try db.connect()
+        try admin.execute("SET session_replication_role = replica")
+        try admin.execute("DELETE FROM gov_ledger WHERE seq = $1", [seq])
+        let broken = try Ledger(connection: try db.connect()).verify()
+        XCTAssertEqual(broken.firstBadSeq.map(String.init), String(Int(seq)! + 1), "the row after the hole")
+        XCTAssertEqual(broken.problem, "sequence_gap")
+    }
+}

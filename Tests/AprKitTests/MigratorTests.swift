@@ -1,0 +1,121 @@
+import AprKit
+import Foundation
+import XCTest
+import _AprTestSupport
+
+/// The governed migration mechanism, through the library and the tool.
+final class MigratorTests: XCTestCase {
+    var staged: URL!
+
+    override func setUpWithError() throws {
+        staged = FileManager.default.temporaryDirectory.appendingPathComponent("aprkit-staged-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: staged) }
+
+    func write(_ name: String, _ sql: String) throws -> String {
+        let url = staged.appendingPathComponent(name)
+        try sql.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    func migrate(_ db: TestDatabase, _ args: [String] = []) throws -> ToolRun {
+        try Tool.run("gov-migrate", ["-d", db.conninfo()] + args)
+    }
+
+    func testAppliesTheSchemaOnceAndRecordsItWithItsChecksum() throws {
+        let db = try TestDatabase(migrate: false)
+        let first = try migrate(db)
+        XCTAssertEqual(first.status, 0, first.description)
+        XCTAssertNil(first.json["unchanged"])
+        let again = try migrate(db)
+        XCTAssertEqual(again.status, 0)
+        XCTAssertEqual(again.json["unchanged"] as? Bool, true)
+        XCTAssertEqual(try db.scalar("SELECT checksum FROM gov_migrations WHERE version = '001'"), Migration.bundled[0].checksum)
+        XCTAssertEqual(try db.scalar("SELECT applied_by FROM gov_migrations WHERE version = '001'"), "postgres")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_ledger WHERE event = 'migrate'"), String(Migration.bundled.count))
+    }
+
+    func testDryRunPrintsThePlanAndWritesNothing() throws {
+        let db = try TestDatabase(migrate: false)
+        let run = try migrate(db, ["--dry-run"])
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual((run.json["plan"] as? [[String: Any]])?.first?["state"] as? String, "pending")
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('gov_migrations') IS NULL"), "t")
+    }
+
+    func testAStagedFileAppliesOnceWithItsAssertion() throws {
+        let db = try TestDatabase()
+        let file = try write("20261125-raise-ttl.staged.sql", """
+            UPDATE apr_action_types SET apr_ttl_seconds = 86400 WHERE action_code = 'register_tool';
+            DO $$ BEGIN
+              IF (SELECT apr_ttl_seconds FROM apr_action_types WHERE action_code = 'register_tool') <> 86400 THEN
+                RAISE EXCEPTION 'readback: ttl not set';
+              END IF;
+            END $$;
+            """)
+        let run = try migrate(db, [file])
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(((run.json["applied"] as? [[String: Any]])?.first)?["version"] as? String, "20261125-raise-ttl")
+        XCTAssertEqual(try migrate(db, [file]).json["unchanged"] as? Bool, true)
+    }
+
+    func testAFailingAssertionRollsTheWholeMigrationBackUnrecorded() throws {
+        let db = try TestDatabase()
+        let file = try write("bad-assert.sql", """
+            UPDATE apr_action_types SET handler_ref = 'apr-execute:authorize_build_step' WHERE action_code = 'authorize_build_step';
+            DO $$ BEGIN
+              IF (SELECT handler_ref FROM apr_action_types WHERE action_code = 'authorize_build_step') <> 'apr-execute:wrong' THEN
+                RAISE EXCEPTION 'readback: handler_ref is not the expected value';
+              END IF;
+            END $$;
+            """)
+        let before = try db.contentDigest()
+        // Session settings cannot switch a RAISE off (they could an ASSERT).
+        let run = try Tool.run("gov-migrate", ["-d", db.conninfo(), file], env: ["PGOPTIONS": "-c plpgsql.check_asserts=off"])
+        XCTAssertEqual(run.status, 1, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "migration_failed")
+        XCTAssertEqual(try db.contentDigest(), before)
+    }
+
+    func testAChangedAppliedFileIsRefusedBeforeAnyDDLRuns() throws {
+        let db = try TestDatabase()
+        let path = try write("add-note.sql", "COMMENT ON TABLE apr_votes IS 'one per approver';")
+        XCTAssertEqual(try migrate(db, [path]).status, 0)
+        _ = try write("add-note.sql", "COMMENT ON TABLE apr_votes IS 'changed';")
+        let other = try write("later.sql", "CREATE TABLE must_not_exist (x int);")
+        let before = try db.contentDigest()
+        let run = try migrate(db, [path, other])
+        XCTAssertEqual(run.status, 1, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "checksum_mismatch")
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('must_not_exist') IS NULL"), "t", "no DDL ran")
+        XCTAssertEqual(try db.contentDigest(), before)
+    }
+
+    func testAMigrationThatCommitsOnItsOwnIsRefused() throws {
+        let db = try TestDatabase()
+        let file = try write("sneaky.sql", "CREATE TABLE half (x int);\nCOMMIT;\nCREATE TABLE other_half (x int);")
+        let before = try db.contentDigest()
+        let run = try migrate(db, [file])
+        XCTAssertEqual(run.status, 65, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "transaction_control_in_migration")
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('half') IS NULL"), "t")
+        XCTAssertEqual(try db.contentDigest(), before)
+    }
+
+    func testAPlpgsqlBeginEndIsNotTransactionControl() throws {
+        let statements = ["DO $$ BEGIN PERFORM 1; END $$", "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$\nBEGIN\n  RETURN 1;\nEND\n$body$"]
+        for sql in statements {
+            XCTAssertNoThrow(try Migrator.checkNoTransactionControl(Migration(version: "x", name: "x", sql: sql)))
+        }
+    }
+
+    func testAMissingOrBadlyNamedFileIsBadInput() throws {
+        let db = try TestDatabase()
+        let missing = try migrate(db, ["/nonexistent/x.sql"])
+        XCTAssertEqual(missing.status, 65)
+        XCTAssertEqual(missing.json["reason"] as? String, "unreadable_file")
+        let badName = try write("bad name!.sql", "SELECT 1;")
+        XCTAssertEqual(try migrate(db, [badName]).json["reason"] as? String, "bad_migration_name")
+    }
+}
