@@ -109,7 +109,8 @@ public struct Expectation: Sendable, Equatable, CustomStringConvertible {
             }
             return .literal(String(inner.replacing("''", with: "'")))
         }
-        guard !text.isEmpty else { throw Problem(message: "the expectation has no value to compare with") }
+        guard let first = text.first else { throw Problem(message: "the expectation has no value to compare with") }
+        guard !"=<>!".contains(first) else { throw Problem(message: "\"\(text)\" is not a value; write one operator, then the value") }
         return .literal(text)
     }
 
