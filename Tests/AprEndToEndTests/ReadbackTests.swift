@@ -87,37 +87,38 @@ final class ReadbackTests: XCTestCase {
         XCTAssertEqual(run.lines[6]["found"] as? String, "ok")
     }
 
+    /// Runs the gate, and checks that exactly `items` failed, finding `found`.
+    func assertGateFails(_ items: [String], found: [String: String] = [:],
+                         file: StaticString = #filePath, line: UInt = #line) throws {
+        let run = try readback(["--checklist", "prewrite"] + scenario.prewriteParams)
+        XCTAssertEqual(run.status, 1, run.description, file: file, line: line)
+        XCTAssertEqual(ReadbackScenario.failedItems(run), items, file: file, line: line)
+        for (item, value) in found {
+            let result = run.lines.first { $0["item"] as? String == item }
+            XCTAssertEqual(result?["found"] as? String, value, item, file: file, line: line)
+        }
+    }
+
     func testAnotherOpenAprForTheTargetFailsW5Only() throws {
         let other = try Tool.run("apr-propose", ["-d", db.conninfo(as: "proposer")], stdin: Fixtures.line(Fixtures.buildStep()))
         XCTAssertEqual(other.status, 0, other.description)
-        let run = try readback(["--checklist", "prewrite"] + scenario.prewriteParams)
-        XCTAssertEqual(run.status, 1, run.description)
-        XCTAssertEqual(ReadbackScenario.failedItems(run), ["W5_no_other_open_apr"])
+        try assertGateFails(["W5_no_other_open_apr"], found: ["W5_no_other_open_apr": "1"])
     }
 
     func testAChangedMigrationChecksumFailsW1Only() throws {
         try db.scalar("UPDATE gov_migrations SET checksum = repeat('0', 64) WHERE version = '001'")
-        let run = try readback(["--checklist", "prewrite"] + scenario.prewriteParams)
-        XCTAssertEqual(run.status, 1, run.description)
-        XCTAssertEqual(ReadbackScenario.failedItems(run), ["W1_schema_current"])
-        XCTAssertEqual(run.lines[0]["found"] as? String, "001 checksum differs")
+        try assertGateFails(["W1_schema_current"], found: ["W1_schema_current": "001 checksum differs"])
     }
 
     func testAnUnboundHandlerFailsW7Only() throws {
         try db.scalar("UPDATE apr_action_types SET handler_ref = NULL WHERE action_code = 'authorize_build_step'")
-        let run = try readback(["--checklist", "prewrite"] + scenario.prewriteParams)
-        XCTAssertEqual(run.status, 1, run.description)
-        XCTAssertEqual(ReadbackScenario.failedItems(run), ["W7_handler_bound_and_implemented"])
-        XCTAssertEqual(run.lines[6]["found"] as? String, "unbound")
+        try assertGateFails(["W7_handler_bound_and_implemented"], found: ["W7_handler_bound_and_implemented": "unbound"])
     }
 
     func testAHandlerFileChangedOnDiskFailsTheGate() throws {
         try Data("#!/usr/bin/env bash\necho changed\n".utf8).write(to: URL(fileURLWithPath: scenario.handlerFile))
-        let run = try readback(["--checklist", "prewrite"] + scenario.prewriteParams)
-        XCTAssertEqual(run.status, 1, run.description)
-        XCTAssertEqual(ReadbackScenario.failedItems(run),
-                       ["W6_handler_syntax_checked", "W7_handler_bound_and_implemented", "W8_handler_deploy_known_good"])
-        XCTAssertEqual(run.lines[7]["found"] as? String, "bytes on disk differ from the deploy log")
+        try assertGateFails(["W6_handler_syntax_checked", "W7_handler_bound_and_implemented", "W8_handler_deploy_known_good"],
+                            found: ["W8_handler_deploy_known_good": "bytes on disk differ from the deploy log"])
     }
 
     func testAnExpiredActiveGrantFailsW9Only() throws {
@@ -125,10 +126,8 @@ final class ReadbackTests: XCTestCase {
             UPDATE governance_build_authorization
                SET granted_at = now() - interval '2 hours', expires_at = now() - interval '1 hour'
             """)
-        let run = try readback(["--checklist", "prewrite"] + scenario.prewriteParams)
-        XCTAssertEqual(run.status, 1, run.description)
-        XCTAssertEqual(ReadbackScenario.failedItems(run), ["W9_no_stale_or_duplicate_grant"])
-        XCTAssertEqual(run.lines[8]["found"] as? String, "GBA-C1-\(scenario.apr) is active past its expiry")
+        try assertGateFails(["W9_no_stale_or_duplicate_grant"],
+                            found: ["W9_no_stale_or_duplicate_grant": "GBA-C1-\(scenario.apr) is active past its expiry"])
     }
 
     // MARK: ledger

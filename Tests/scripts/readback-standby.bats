@@ -18,24 +18,11 @@ as_pg() {
 }
 
 setup_file() {
-    root=$(readlink -f "$BATS_TEST_DIRNAME/../..")
-    export BIN=${APRKIT_BIN_DIR:-$root/.build/debug}
-    [[ -x $BIN/readback && -x $BIN/gov-migrate ]] || {
-        echo "readback and gov-migrate are not built in $BIN (swift build)" >&3
-        return 1
-    }
-    if command -v pg_config >/dev/null && [[ -x $(pg_config --bindir)/pg_basebackup ]]; then
-        PATH="$(pg_config --bindir):$PATH"
-    fi
-    export PATH
-
-    # The primary: a throwaway cluster of our own (replication is trusted).
-    eval "$("$root/scripts/pg-local" start)"
-    export PGHOST PGPORT PGUSER PGDATABASE APRKIT_PG_DIR
-    export DB=aprkit_standby
-    createdb "$DB"
-    "$BIN/gov-migrate" -d "$DB" >/dev/null
-    psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -c "CREATE ROLE owner_a LOGIN" \
+    load own_cluster
+    use_built_tools readback gov-migrate
+    # The primary: a cluster of our own (replication is trusted).
+    start_own_cluster aprkit_standby
+    psql -X -q -v ON_ERROR_STOP=1 -c "CREATE ROLE owner_a LOGIN" \
         -c "SELECT apr_approver_set('owner_a', 'owner')" >/dev/null
 
     # The standby lives inside the primary's directory (which the postgres
@@ -52,22 +39,21 @@ unix_socket_directories = '$STANDBY/socket'
 hot_standby = on
 EOF
     as_pg pg_ctl -D "$STANDBY/data" -l "$STANDBY/log/postgresql.log" -w -t 60 start >/dev/null
-    export STANDBY_DB="host=$STANDBY/socket port=$PGPORT dbname=$DB"
+    export STANDBY_DB="host=$STANDBY/socket port=$PGPORT dbname=$PGDATABASE"
 }
 
 teardown_file() {
     if [[ -f ${STANDBY:-}/data/postmaster.pid ]]; then
         as_pg pg_ctl -D "$STANDBY/data" -m fast -w -t 30 stop >/dev/null || true
     fi
-    if [[ -n ${APRKIT_PG_DIR:-} ]]; then
-        "$BATS_TEST_DIRNAME/../../scripts/pg-local" stop "$APRKIT_PG_DIR" || true
-    fi
+    load own_cluster
+    stop_own_cluster
 }
 
 # Waits (bounded) until the standby has replayed everything the primary wrote.
 wait_for_replay() {
     local lsn i
-    lsn=$(psql -X -At -d "$DB" -c 'SELECT pg_current_wal_lsn()')
+    lsn=$(psql -X -At -c 'SELECT pg_current_wal_lsn()')
     for ((i = 0; i < 600; i++)); do
         [[ $(psql -X -At -d "$STANDBY_DB" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'") == t ]] && return 0
         sleep 0.1
@@ -92,7 +78,7 @@ wait_for_replay() {
     [ "${#lines[@]}" -eq 3 ]
     [[ ${lines[2]} == '{"ok":true,"checklist":"ledger",'* ]]
     [ -z "$stderr" ]
-    run -0 psql -X -At -d "$DB" -c "SELECT seq || ' ' || hash FROM gov_ledger ORDER BY seq DESC LIMIT 1"
+    run -0 psql -X -At -c "SELECT seq || ' ' || hash FROM gov_ledger ORDER BY seq DESC LIMIT 1"
     [ "$(cat "$head")" = "$output" ]
     # The saved head now vouches for the next run.
     run -0 --separate-stderr "$BIN/readback" -d "$STANDBY_DB" --checklist ledger --ledger-head "$head"
@@ -115,7 +101,7 @@ EOF
 
 @test "prove reads the standby's TAP" {
     # prove splits --exec on spaces: the standby is named by libpq's environment.
-    PGHOST=$STANDBY/socket PGDATABASE=$DB \
+    PGHOST=$STANDBY/socket \
         run -0 prove --exec "$BIN/readback --format tap --ledger-head /dev/null --checklist" ledger
     [[ $output == *"Result: PASS"* ]]
 }
@@ -128,7 +114,7 @@ EOF
 
 # Last: it leaves the primary's ledger tampered.
 @test "a ledger row tampered with on the primary is named by readback on the standby" {
-    psql -X -q -v ON_ERROR_STOP=1 -d "$DB" \
+    psql -X -q -v ON_ERROR_STOP=1 \
         -c "SET session_replication_role = replica" \
         -c "UPDATE gov_ledger SET subject = 'mallory' WHERE seq = 2"
     wait_for_replay

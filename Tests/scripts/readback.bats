@@ -9,28 +9,17 @@
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-    root=$(readlink -f "$BATS_TEST_DIRNAME/../..")
-    export ROOT=$root
-    export BIN=${APRKIT_BIN_DIR:-$root/.build/debug}
-    [[ -x $BIN/readback && -x $BIN/gov-migrate ]] || {
-        echo "readback and gov-migrate are not built in $BIN (swift build)" >&3
-        return 1
-    }
-    if command -v pg_config >/dev/null && [[ -x $(pg_config --bindir)/psql ]]; then
-        PATH="$(pg_config --bindir):$PATH"
-    fi
+    load own_cluster
+    use_built_tools readback gov-migrate
     export PATH="$BIN:$PATH"
-    eval "$("$root/scripts/pg-local" start)"
-    export PGHOST PGPORT PGUSER APRKIT_PG_DIR
-    export PGDATABASE=aprkit_examples
-    createdb "$PGDATABASE"
-    gov-migrate >/dev/null
+    start_own_cluster aprkit_examples
     psql -X -q -v ON_ERROR_STOP=1 -c "CREATE ROLE owner_a LOGIN" -c "CREATE ROLE owner_b LOGIN" \
         -c "SELECT apr_approver_set('owner_a', 'owner')" -c "SELECT apr_approver_set('owner_b', 'owner')" >/dev/null
 }
 
 teardown_file() {
-    if [[ -n ${APRKIT_PG_DIR:-} ]]; then "$ROOT/scripts/pg-local" stop "$APRKIT_PG_DIR" || true; fi
+    load own_cluster
+    stop_own_cluster
 }
 
 # example PATTERN: the line of man/readback.1 that matches PATTERN, with
