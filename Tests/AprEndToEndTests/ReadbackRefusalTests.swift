@@ -103,6 +103,13 @@ final class ReadbackRefusalTests: XCTestCase {
         try assertRefused(args, 65, "unreadable_file")
     }
 
+    func testAHeadThatCannotBeSaved() throws {
+        var args = accepted
+        args[7] = directory.appendingPathComponent("no-such-directory/ledger.head").path
+        try assertRefused(args, 70, "ledger_head_not_saved")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["ledger.head"], "no litter")
+    }
+
     func testAnUnreachableDatabase() throws {
         try assertRefused(["-d", "host=\(directory.path) dbname=\(db.name)"] + accepted.dropFirst(2), 69, "database_unavailable")
     }

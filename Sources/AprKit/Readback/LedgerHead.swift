@@ -61,7 +61,7 @@ public struct LedgerHead: Sendable, Equatable {
         let temporary = "\(path).tmp.\(getpid())"
         func failed(_ what: String) -> Refusal {
             Refusal(.software, "ledger_head_not_saved",
-                    "cannot save the ledger head to \(path): \(what): \(String(cString: strerror(errno)))")
+                    "every item passed, but the ledger head cannot be saved to \(path): \(what): \(String(cString: strerror(errno)))")
         }
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failed("create \(temporary)") }
