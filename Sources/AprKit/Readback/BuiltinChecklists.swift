@@ -50,7 +50,7 @@ extension Checklist {
                    ELSE 'intact'
                END
           FROM (
-        \(Ledger.verifySQL)
+        \(Ledger.verifySQL.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n"))
                ) AS v (rows, last_seq, last_hash, bad_seq, problem, head_seq, head_hash);
         """
 
