@@ -15,7 +15,8 @@ extension AprTool {
     public static func main() {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            // A usage refusal from run() has already printed its own JSON.
+            do { try command.run() } catch { exit(withError: error) }
         } catch {
             let code = exitCode(for: error)
             if code.rawValue == ExitStatus.usage.rawValue {

@@ -16,6 +16,14 @@ public struct Output {
         if let message = outcome.message { Output.warn(tool: tool, message) }
     }
 
+    /// Prints a report in a format other than JSON lines (TAP, Prometheus)
+    /// as it is, each message as a stderr line, and counts its status.
+    public mutating func emit(text: String, status: ExitStatus, messages: [String] = []) {
+        worst = worst.worse(status)
+        writeAll(1, text)
+        for message in messages { Output.warn(tool: tool, message) }
+    }
+
     /// One line on stderr, prefixed with the tool's name.
     public static func warn(tool: String, _ message: String) {
         writeAll(2, "\(tool): \(message)\n")

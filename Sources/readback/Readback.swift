@@ -1,0 +1,71 @@
+import AprCLI
+import AprKit
+import ArgumentParser
+import Glibc
+
+extension ReadbackFormat: ExpressibleByArgument {}
+
+@main
+struct Readback: AprTool {
+    static let configuration = CommandConfiguration(
+        commandName: "readback",
+        abstract: "Run a checklist of named SQL assertions read-only; JSON, TAP or Prometheus output; exit status for cron.",
+        version: aprkitVersion)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: ArgumentHelp("A built-in checklist (post-grant, prewrite, ledger) or a checklist file ('-' for stdin).",
+                               valueName: "name|file"))
+    var checklist = "post-grant"
+
+    @Option(help: ArgumentHelp("Bind the checklist's :KEY to VALUE, as a query parameter.", valueName: "key=value"))
+    var param: [String] = []
+
+    @Option(name: .customLong("file-sha256"),
+            help: ArgumentHelp("Bind :KEY to the sha256 of FILE's bytes (null when FILE cannot be read).", valueName: "key=file"))
+    var fileSHA256: [String] = []
+
+    @Option(help: ArgumentHelp("Output: json (a line an item, then a summary), tap, or prom (node_exporter textfile).",
+                               valueName: "format"))
+    var format = ReadbackFormat.json
+
+    @Option(help: ArgumentHelp("The ledger head saved outside the database (SEQ HASH; an empty file is genesis).",
+                               valueName: "file"))
+    var ledgerHead: String?
+
+    @Option(help: ArgumentHelp("Save this run's ledger head to FILE, atomically, when every item passed.", valueName: "file"))
+    var writeLedgerHead: String?
+
+    @Option(help: ArgumentHelp("Print a built-in checklist's text and exit.", valueName: "name"))
+    var printChecklist: String?
+
+    @Flag(help: "Print each item's query and bound values; connect to nothing, save nothing.")
+    var dryRun = false
+
+    func run() throws {
+        var output = Output(tool: Self.toolName)
+        if let printChecklist {
+            guard let text = Checklist.builtinText(printChecklist) else {
+                output.emit(.refused(Refusal(.usage, "unknown_checklist",
+                                             "no built-in checklist \(printChecklist) (\(Checklist.builtinNames.joined(separator: ", ")))")))
+                try finish(output)
+                return
+            }
+            output.emit(text: text, status: .ok)
+            return
+        }
+        var request = ReadbackRequest()
+        request.checklist = checklist
+        request.params = param
+        request.fileDigests = fileSHA256
+        request.format = format
+        request.ledgerHeadFile = ledgerHead
+        request.saveLedgerHeadFile = writeLedgerHead
+        request.dryRun = dryRun
+        let report = request.perform(timestamp: Int64(time(nil))) { () throws(PGError) in
+            try connection.connect(tool: Self.toolName)
+        }
+        output.emit(text: report.stdout, status: report.status, messages: report.stderr)
+        try finish(output)
+    }
+}
