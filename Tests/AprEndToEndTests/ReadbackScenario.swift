@@ -26,8 +26,8 @@ struct ReadbackScenario {
         let handler = "#!/usr/bin/env bash\nset -euo pipefail\nexec grant-mint \"$@\"\n"
         try Data(handler.utf8).write(to: URL(fileURLWithPath: handlerFile))
 
-        apr = try ReadbackScenario.approved(Fixtures.buildStep(), db)
-        patchApr = try ReadbackScenario.approved(Fixtures.patch(filePath: handlerFile, content: handler), db)
+        apr = try db.approved(Fixtures.buildStep())
+        patchApr = try db.approved(Fixtures.patch(filePath: handlerFile, content: handler))
         let digest = try SHA256.hexDigest(fileAt: handlerFile)
         // Triggers off for the setup only: this stands in for the executor.
         try db.connect().executeScript("""
@@ -39,19 +39,6 @@ struct ReadbackScenario {
             INSERT INTO governance_build_authorization (auth_code, request_ref, scope, expires_at)
                  VALUES ('GBA-C1-\(apr)', '\(apr)', '{"target": "\(ReadbackScenario.target)"}', now() + interval '1 hour');
             """)
-    }
-
-    /// Proposes `proposal` as `proposer` and approves it as owner1 and owner2.
-    static func approved(_ proposal: [String: Any], _ db: TestDatabase) throws -> String {
-        let proposed = try Tool.run("apr-propose", ["-d", db.conninfo(as: "proposer")], stdin: Fixtures.line(proposal))
-        guard proposed.status == 0, let code = proposed.json["apr_code"] as? String else {
-            throw TestSupportError("apr-propose: \(proposed)")
-        }
-        for owner in ["owner1", "owner2"] {
-            let vote = try Tool.run("apr-quorum", ["-d", db.conninfo(as: owner), "--apr", code, "--vote", "approve"])
-            guard vote.status == 0 else { throw TestSupportError("apr-quorum: \(vote)") }
-        }
-        return code
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
