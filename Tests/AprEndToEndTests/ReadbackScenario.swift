@@ -45,11 +45,11 @@ struct ReadbackScenario {
 
     var postGrantParams: [String] {
         ["--param", "apr=\(apr)", "--param", "target=\(Self.target)", "--param", "handler_ref=\(Self.handlerRef)",
-         "--param", "handler_file=\(handlerFile)"]
+         "--param", "handler_file=\(handlerFile)"] + ["--param", "grants_before=0"]
     }
 
     var prewriteParams: [String] {
-        postGrantParams + ["--param", "action=authorize_build_step",
+        Array(postGrantParams.dropLast(2)) + ["--param", "action=authorize_build_step",
                            "--file-sha256", "handler_file_sha256=\(handlerFile)"]
     }
 

@@ -40,12 +40,12 @@ final class ReadbackTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.description)
         XCTAssertEqual(run.stderr, "")
         let lines = run.lines
-        XCTAssertEqual(lines.count, 15)
-        XCTAssertEqual(lines.dropLast().filter { $0["ok"] as? Bool == true }.count, 14, run.description)
+        XCTAssertEqual(lines.count, 16)
+        XCTAssertEqual(lines.dropLast().filter { $0["ok"] as? Bool == true }.count, 15, run.description)
         XCTAssertEqual(lines[0]["item"] as? String, "grant_count")
         XCTAssertEqual(lines[0]["found"] as? String, "1")
         XCTAssertEqual(lines.last?["ok"] as? Bool, true)
-        XCTAssertEqual(lines.last?["passed"] as? Int, 14)
+        XCTAssertEqual(lines.last?["passed"] as? Int, 15)
     }
 
     func testASuperuserSettingCommitAllowedFailsThatItemAndNamesIt() throws {
@@ -194,9 +194,11 @@ final class ReadbackTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.description)
         XCTAssertEqual(try db.scalar("SELECT to_regclass('apr_votes') IS NOT NULL"), "t")
         let postGrant = try readbackWritingNothing(["--checklist", "post-grant", "--param", "apr=\(hostile)",
-                                                    "--param", "target=t", "--param", "handler_ref=h", "--param", "handler_file=f"])
-        XCTAssertEqual(postGrant.status, 1)
-        XCTAssertEqual(postGrant.lines[1]["found"] as? NSNull, NSNull(), "grant_auth_code finds no row for that text")
+                                                    "--param", "target=t", "--param", "handler_ref=h", "--param", "handler_file=f",
+                                                    "--param", "grants_before=0"])
+        XCTAssertEqual(postGrant.status, 1, postGrant.description)
+        guard postGrant.lines.count > 2 else { return XCTFail("no item lines: \(postGrant)") }
+        XCTAssertEqual(postGrant.lines[2]["found"] as? NSNull, NSNull(), "grant_auth_code finds no row for that text")
     }
 
     func testItemsThatTryToWriteFailAndWriteNothing() throws {
@@ -258,13 +260,13 @@ final class ReadbackTests: XCTestCase {
     func testTAPIsReadByProve() throws {
         let pass = try readback(["--checklist", "post-grant", "--format", "tap"] + scenario.postGrantParams)
         XCTAssertEqual(pass.status, 0, pass.description)
-        XCTAssertTrue(pass.stdout.hasPrefix("TAP version 13\n1..14\nok 1 - grant_count\n"), pass.stdout)
+        XCTAssertTrue(pass.stdout.hasPrefix("TAP version 13\n1..15\nok 1 - grant_count\n"), pass.stdout)
         XCTAssertEqual(try prove(pass.stdout), 0)
 
         try db.scalar("UPDATE governance_build_authorization SET status = 'revoked', revoked_at = now()")
         let fail = try readback(["--checklist", "post-grant", "--format", "tap"] + scenario.postGrantParams)
         XCTAssertEqual(fail.status, 1)
-        XCTAssertTrue(fail.stdout.contains("not ok 3 - grant_status\n  ---\n  expected: \"= active\"\n  found: \"revoked\"\n  ...\n"), fail.stdout)
+        XCTAssertTrue(fail.stdout.contains("not ok 4 - grant_status\n  ---\n  expected: \"= active\"\n  found: \"revoked\"\n  ...\n"), fail.stdout)
         XCTAssertNotEqual(try prove(fail.stdout), 0)
     }
 
@@ -305,7 +307,7 @@ final class ReadbackTests: XCTestCase {
             metrics.insert(metric)
             if let item = match.output[3].substring { items[String(item)] = String(match.output[4].substring!) }
         }
-        XCTAssertEqual(items.count, 14)
+        XCTAssertEqual(items.count, 15)
         XCTAssertEqual(items["grant_commit_allowed"], "0")
         XCTAssertEqual(items["grant_count"], "1")
         XCTAssertEqual(metrics, ["aprkit_readback_item_ok", "aprkit_readback_items_failed",

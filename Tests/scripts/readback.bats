@@ -68,7 +68,8 @@ example() {
     grep -q '^-- name: grant_commit_allowed$' nightly.checklist
     run -0 --separate-stderr env PGHOST=/nonexistent readback --checklist ./nightly.checklist --dry-run \
         --param apr=APR-000042 --param target=DOT_C1_VOCAB_BUILD \
-        --param handler_ref=apr-execute:authorize_build_step --param handler_file=/opt/handler
-    [ "${#lines[@]}" -eq 15 ]
-    [[ ${lines[14]} == '{"ok":true,"dry_run":true,"checklist":"nightly","items":14}' ]]
+        --param handler_ref=apr-execute:authorize_build_step --param handler_file=/opt/handler \
+        --param grants_before=0
+    [ "${#lines[@]}" -eq 16 ]
+    [[ ${lines[15]} == '{"ok":true,"dry_run":true,"checklist":"nightly","items":15}' ]]
 }

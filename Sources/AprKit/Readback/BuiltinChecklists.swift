@@ -64,11 +64,19 @@ extension Checklist {
         --   handler_ref   the handler the action must be bound to,
         --                 e.g. apr-execute:authorize_build_step
         --   handler_file  the handler file the code patch deployed
+        --   grants_before the number of build authorizations before the run
 
         -- name: grant_count
         -- expect: = 1
-        -- Exactly one build authorization: there was none before the run.
-        SELECT count(*) FROM governance_build_authorization;
+        -- Exactly one build authorization more than before the run (none
+        -- before a first run: grants_before=0).
+        SELECT count(*) - :grants_before::bigint FROM governance_build_authorization;
+
+        -- name: grant_active_for_target
+        -- expect: = 1
+        -- One active grant for the target: the APR's own.
+        SELECT count(*) FROM governance_build_authorization
+         WHERE status = 'active' AND scope ->> 'target' = :target;
 
         -- name: grant_auth_code
         -- expect: = :apr
