@@ -1,0 +1,177 @@
+# shellcheck shell=bash
+# runbook.bash: what every step of the owner runbook shares: its settings,
+# the tools, who acts as whom, how it reads the database, and what a stop
+# condition does. Sourced by bin/owner-runbook, bin/rollback,
+# bin/prewrite-gate and scripts/NN-*; never run on its own.
+set -euo pipefail
+export LC_ALL=C
+
+rb_lib=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+RB_SCRIPTS=$(dirname "$rb_lib")
+RB_PROG=${RB_PROG:-$(basename "$0")}
+
+# --- output ---------------------------------------------------------------
+
+rb_say() { printf '%s: %s\n' "$RB_PROG" "$*" >&2; }
+rb_die() { local status=$1; shift; rb_say "$*"; exit "$status"; }
+rb_step() { printf '\n== step %s: %s\n' "$1" "$2" >&2; }
+
+# rb_stop CONDITION MESSAGE: a stop condition fired. Say which, roll back
+# (unless the caller is the rollback itself), exit 3.
+rb_stop() {
+    local condition=$1; shift
+    printf '%s: STOP: %s: %s\n' "$RB_PROG" "$condition" "$*" >&2
+    if [[ -z ${RB_NO_ROLLBACK:-} ]]; then
+        rb_say "rolling back in reverse order (revoke grant, unbind handler, restore code)"
+        "$RB_BIN/rollback" || rb_say "rollback did not complete: run bin/rollback again, then investigate"
+    fi
+    exit 3
+}
+
+# --- settings -------------------------------------------------------------
+# Each can be set in the environment; --local sets the ones marked (local).
+
+: "${APRKIT_STATE_DIR:=${XDG_STATE_HOME:-$HOME/.local/state}/aprkit}"
+: "${APRKIT_ADMIN:=${PGUSER:-$(id -un)}}"        # the schema owner: migrations, binding
+: "${APRKIT_PROPOSER:=${PGUSER:-$(id -un)}}"     # (local: proposer)
+: "${APRKIT_EXECUTOR:=${PGUSER:-$(id -un)}}"     # (local: executor)
+: "${APRKIT_APPROVERS:=}"                        # who votes here (local: owner1 owner2)
+: "${APRKIT_ACTION:=authorize_build_step}"
+: "${APRKIT_TARGET:=DOT_C1_VOCAB_BUILD}"
+: "${APRKIT_MANIFEST_HASH:=}"
+: "${APRKIT_GRANT_TTL:=3600}"
+: "${APRKIT_SESSION_CODE:=S-C1-ABS-001}"
+: "${APRKIT_DOT_CODE:=DOT-310}"
+: "${APRKIT_REASON:=owner runbook: authorize_build_step}"
+: "${APR_HANDLERS_DIR:=/usr/local/libexec/aprkit/handlers}"
+: "${APRKIT_CANDIDATE:=$RB_SCRIPTS/handlers/authorize_build_step}"
+: "${APRKIT_ISSUER_TOOL:=grant-mint}"
+export APRKIT_STATE_DIR APRKIT_ADMIN APRKIT_PROPOSER APRKIT_EXECUTOR APRKIT_APPROVERS \
+    APRKIT_ACTION APRKIT_TARGET APRKIT_MANIFEST_HASH APRKIT_GRANT_TTL APRKIT_SESSION_CODE \
+    APRKIT_DOT_CODE APRKIT_REASON APR_HANDLERS_DIR APRKIT_CANDIDATE APRKIT_ISSUER_TOOL
+
+RB_HANDLER_REF="apr-execute:$APRKIT_ACTION"
+RB_HANDLER_FILE="$APR_HANDLERS_DIR/$APRKIT_ACTION"
+
+# The commands: bin/ beside scripts/ in a checkout, PREFIX/bin when installed.
+if [[ -x $RB_SCRIPTS/../bin/owner-runbook ]]; then
+    RB_BIN=$(readlink -f "$RB_SCRIPTS/../bin")
+else
+    RB_BIN=$(readlink -f "$RB_SCRIPTS/../../../bin")
+fi
+
+# The tools: on PATH, else the package's own build in a checkout.
+if ! command -v apr-propose >/dev/null 2>&1; then
+    for rb_dir in "$RB_SCRIPTS/../.build/release" "$RB_SCRIPTS/../.build/debug"; do
+        if [[ -x $rb_dir/apr-propose ]]; then PATH="$(readlink -f "$rb_dir"):$PATH"; break; fi
+    done
+fi
+command -v apr-propose >/dev/null 2>&1 \
+    || rb_die 69 "the aprkit tools are not on PATH (scripts/install, or swift build)"
+export PATH
+
+# psql itself, not Debian's wrapper, when the server's binaries are here.
+RB_PSQL=psql
+for rb_dir in /usr/lib/postgresql/*/bin; do
+    [[ -x $rb_dir/psql ]] && RB_PSQL=$rb_dir/psql
+done
+
+# --- the local cluster (the embedded default) ------------------------------
+
+# rb_local_env: the connection settings of the local cluster, if one runs.
+rb_local_env() {
+    local env_file=$APRKIT_STATE_DIR/local.env
+    [[ -f $env_file ]] || return 1
+    # shellcheck source=/dev/null
+    . "$env_file"
+    export PGHOST PGPORT PGDATABASE
+    PGUSER=$APRKIT_ADMIN; export PGUSER
+}
+
+if [[ -n ${APRKIT_LOCAL:-} ]]; then
+    APRKIT_PROPOSER=proposer APRKIT_EXECUTOR=executor
+    : "${APRKIT_LOCAL_APPROVERS:=owner1 owner2}"
+    APRKIT_APPROVERS=$APRKIT_LOCAL_APPROVERS
+    APRKIT_ADMIN=postgres
+    APR_HANDLERS_DIR=$APRKIT_STATE_DIR/handlers
+    RB_HANDLER_FILE="$APR_HANDLERS_DIR/$APRKIT_ACTION"
+    : "${APRKIT_MANIFEST_HASH:=5f2b9c1e0d4a7b3c6e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d}"
+    export APRKIT_PROPOSER APRKIT_EXECUTOR APRKIT_APPROVERS APRKIT_ADMIN APR_HANDLERS_DIR APRKIT_MANIFEST_HASH
+    rb_local_env || true
+fi
+export APRKIT_STAGED_DIR=${APRKIT_STAGED_DIR:-$APRKIT_STATE_DIR/staged}
+
+# --- acting as a role, reading the database ---------------------------------
+
+# as ROLE CMD...: run CMD connected as ROLE (a real, separate database user).
+as() { local role=$1; shift; PGUSER=$role "$@"; }
+
+# rb_sql [-v name=value ...] SQL: the first column of the first row, as the
+# schema owner. Values go in as psql variables (:'name'), never spliced.
+rb_sql() {
+    local args=()
+    while [[ $# -gt 1 && $1 == -v ]]; do args+=(-v "$2"); shift 2; done
+    PGUSER=$APRKIT_ADMIN "$RB_PSQL" -X -q -A -t -v ON_ERROR_STOP=1 "${args[@]}" <<<"$1"
+}
+
+rb_sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+# rb_row_counts: every table's row count, one line: what "nothing written" is checked against.
+rb_row_counts() {
+    rb_sql "SELECT string_agg(tablename || '=' || (xpath('/row/n/text()',
+                query_to_xml(format('SELECT count(*) AS n FROM %I', tablename), false, true, '')))[1]::text,
+                ' ' ORDER BY tablename)
+              FROM pg_tables WHERE schemaname = 'public'"
+}
+
+# rb_build_request: the authorize_build_step proposal of this run, as JSON.
+rb_build_request() {
+    [[ -n $APRKIT_MANIFEST_HASH ]] || rb_die 64 "set APRKIT_MANIFEST_HASH to the build manifest's sha256"
+    printf '{"request_type":"authorize_build_step","action_code":"authorize_build_step","proposed_action":{"target":"%s","manifest_hash":"%s","ttl_seconds":%s},"session_code":"%s","reason":"%s"}\n' \
+        "$APRKIT_TARGET" "$APRKIT_MANIFEST_HASH" "$APRKIT_GRANT_TTL" "$APRKIT_SESSION_CODE" "$APRKIT_REASON"
+}
+
+# rb_build_apr STATUS...: the newest authorize_build_step APR of this run's
+# target and manifest in one of STATUS.
+rb_build_apr() {
+    local statuses=$*
+    rb_sql -v target="$APRKIT_TARGET" -v manifest="$APRKIT_MANIFEST_HASH" -v statuses="$statuses" "
+        SELECT apr_code FROM apr_requests
+         WHERE action_code = 'authorize_build_step' AND status = ANY (string_to_array(:'statuses', ' '))
+           AND proposed_action ->> 'target' = :'target' AND proposed_action ->> 'manifest_hash' = :'manifest'
+         ORDER BY created_at DESC LIMIT 1"
+}
+
+# rb_apr_code: the apr_code of the JSON line a tool printed on stdin.
+rb_apr_code() { grep -o '"apr_code":"APR-[0-9]*"' | head -n 1 | cut -d'"' -f4; }
+
+# --- votes ------------------------------------------------------------------
+
+# rb_need_quorum APR WHAT: make sure APR has its quorum. Where approvers act
+# here (--local), each casts a vote as themselves; otherwise say exactly
+# which votes are missing and how to cast them, and exit 2 (an expected
+# block, never forced).
+rb_need_quorum() {
+    local apr=$1 what=$2 approver status
+    if apr-quorum --apr "$apr" >/dev/null 2>&1; then return 0; fi
+    for approver in $APRKIT_APPROVERS; do
+        status=0
+        as "$approver" apr-quorum --apr "$apr" --vote approve >/dev/null 2>"$APRKIT_STATE_DIR/vote.err" || status=$?
+        if [[ $status -ne 0 ]] && ! grep -q already_voted "$APRKIT_STATE_DIR/vote.err"; then
+            rb_say "the vote of $approver on $apr was refused: $(cat "$APRKIT_STATE_DIR/vote.err")"
+        fi
+        if apr-quorum --apr "$apr" >/dev/null 2>&1; then return 0; fi
+    done
+    status=0
+    apr-quorum --apr "$apr" >/dev/null 2>"$APRKIT_STATE_DIR/quorum.err" || status=$?
+    if [[ $status -eq 1 ]]; then
+        rb_die 1 "$apr ($what) can no longer pass: $(cat "$APRKIT_STATE_DIR/quorum.err")"
+    fi
+    rb_say "waiting on quorum: $(sed 's/^apr-quorum: //' "$APRKIT_STATE_DIR/quorum.err")"
+    rb_say "each approver runs, connected as themselves:"
+    rb_say "    apr-quorum --apr $apr --vote approve"
+    rb_say "then run this step again."
+    exit 2
+}
+
+mkdir -p "$APRKIT_STATE_DIR"
