@@ -111,7 +111,8 @@ as() { local role=$1; shift; PGUSER=$role "$@"; }
 rb_sql() {
     local args=()
     while [[ $# -gt 1 && $1 == -v ]]; do args+=(-v "$2"); shift 2; done
-    PGUSER=$APRKIT_ADMIN "$RB_PSQL" -X -q -A -t -v ON_ERROR_STOP=1 "${args[@]}" <<<"$1"
+    PGUSER=$APRKIT_ADMIN PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" \
+        "$RB_PSQL" -X -q -A -t -v ON_ERROR_STOP=1 "${args[@]}" <<<"$1"
 }
 
 rb_sha256() { sha256sum "$1" | cut -d' ' -f1; }

@@ -1,0 +1,142 @@
+#!/usr/bin/env bats
+# The owner runbook end to end on the embedded default, its round trip with
+# the rollback, and each stop condition injected: the condition is named, the
+# exit status is 3 (2 for the quorum block), and the governed state and the
+# handler files are as they were before the run.
+
+bats_require_minimum_version 1.5.0
+# shellcheck disable=SC2154  # bats sets output, stderr and lines
+
+setup() {
+    load runbook_helpers
+    runbook_setup
+}
+
+teardown() { runbook_teardown; }
+
+@test "runbook, rollback, runbook again; a second rollback changes nothing" {
+    local_cluster
+    before=$(governed_state)
+    run -1 --separate-stderr "$ROOT/bin/prewrite-gate" --local
+    [[ $stderr == *W7_handler_bound_and_implemented* ]]
+
+    run -0 --separate-stderr "$ROOT/bin/owner-runbook" --local
+    [[ $stderr == *"owner-runbook: steps 1 to 8 done"* ]]
+    [[ $output == *'{"ok":true,"checklist":"post-grant","items":15,"passed":15,"failed":0}'* ]]
+    [[ $output == *'"item":"W7_handler_bound_and_implemented","ok":true'* ]]
+    [ "$(sql "SELECT count(*) FROM governance_build_authorization WHERE status = 'active'")" -eq 1 ]
+    [ "$(sql "SELECT handler_ref FROM apr_action_types WHERE action_code = 'authorize_build_step'")" = apr-execute:authorize_build_step ]
+
+    run -0 --separate-stderr "$ROOT/bin/rollback" --local
+    [ "$(governed_state)" = "$before" ]
+
+    run -0 --separate-stderr "$ROOT/bin/owner-runbook" --local
+    [[ $stderr == *"owner-runbook: steps 1 to 8 done"* ]]
+    [ "$(sql "SELECT count(*) FROM governance_build_authorization")" -eq 2 ]
+
+    run -0 --separate-stderr "$ROOT/bin/rollback" --local
+    [ "$(governed_state)" = "$before" ]
+    data=$(all_data)
+    run -0 --separate-stderr "$ROOT/bin/rollback" --local
+    [ "$(all_data)" = "$data" ]
+    [ "$(governed_state)" = "$before" ]
+}
+
+@test "a re-run after the last step changes nothing but the checks" {
+    local_cluster
+    run -0 "$ROOT/bin/owner-runbook" --local
+    grants=$(sql "SELECT count(*) FROM governance_build_authorization")
+    aprs=$(sql "SELECT count(*) FROM apr_requests")
+    run -0 --separate-stderr "$ROOT/bin/owner-runbook" --local
+    [[ $stderr == *"step 1"*"done already"* ]]
+    [ "$(sql "SELECT count(*) FROM governance_build_authorization")" -eq "$grants" ]
+    [ "$(sql "SELECT count(*) FROM apr_requests")" -eq "$aprs" ]
+}
+
+@test "stop: a candidate that fails bash -n is named, exit 3, nothing written" {
+    local_cluster
+    printf '#!/usr/bin/env bash\nif then fi\n' >"$APRKIT_STATE_DIR/bad-candidate"
+    before=$(governed_state) data=$(all_data)
+    APRKIT_CANDIDATE=$APRKIT_STATE_DIR/bad-candidate run -3 --separate-stderr "$ROOT/bin/owner-runbook" --local
+    [[ $stderr == *"STOP: syntax_check_failed"* ]]
+    [ "$(governed_state)" = "$before" ]
+    [ "$(all_data)" = "$data" ]
+}
+
+@test "stop: a negative fixture that mints in the disposable database is named, exit 3, rolled back" {
+    local_cluster
+    echo "CREATE OR REPLACE FUNCTION apr_session_is_privileged() RETURNS boolean LANGUAGE sql AS 'SELECT false';" \
+        >"$APRKIT_STATE_DIR/remove-a-check.sql"
+    before=$(governed_state)
+    APRKIT_HARNESS_SQL=$APRKIT_STATE_DIR/remove-a-check.sql run -3 --separate-stderr "$ROOT/bin/owner-runbook" --local
+    [[ $stderr == *"STOP: negative_fixture_minted: fixture privileged_session minted a row"* ]]
+    [ "$(governed_state)" = "$before" ]
+    [ "$(sql "SELECT handler_ref IS NULL FROM apr_action_types WHERE action_code = 'authorize_build_step'")" = t ]
+}
+
+@test "stop: a second grant row after the single APR is named, exit 3, revoked" {
+    local_cluster
+    # Another APR's grant appears beside the run's own, for the same target.
+    other=$(printf '{"request_type":"authorize_build_step","action_code":"authorize_build_step","proposed_action":{"target":"DOT_C1_VOCAB_BUILD","manifest_hash":"%064d","ttl_seconds":60},"session_code":"S-X","reason":"other"}' 0 \
+        | PGUSER=proposer apr-propose | grep -o 'APR-[0-9]*' | head -n 1)
+    sql "SET session_replication_role = replica; UPDATE apr_requests SET status = 'approved' WHERE apr_code = '$other'"
+    sql "CREATE FUNCTION second_grant() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
+           IF NEW.request_ref <> '$other' THEN
+             INSERT INTO governance_build_authorization (auth_code, request_ref, scope, expires_at)
+             VALUES ('GBA-C1-$other', '$other', NEW.scope, NEW.expires_at);
+           END IF; RETURN NULL; END \$\$;
+         CREATE TRIGGER second_grant AFTER INSERT ON governance_build_authorization
+           FOR EACH ROW EXECUTE FUNCTION second_grant();"
+    before=$(governed_state)
+    run -3 --separate-stderr "$ROOT/bin/owner-runbook" --local
+    [[ $stderr == *"STOP: duplicate_grant: more than one grant after the single APR"* ]]
+    [ "$(governed_state)" = "$before" ]
+    [ "$(sql "SELECT count(*) FROM governance_build_authorization WHERE status = 'active'")" -eq 0 ]
+}
+
+@test "stop: a trigger that drops the handler_ref update is named, exit 3, rolled back" {
+    local_cluster
+    sql "CREATE FUNCTION drop_handler_ref() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
+           NEW.handler_ref := OLD.handler_ref; RETURN NEW; END \$\$;
+         CREATE TRIGGER drop_handler_ref BEFORE UPDATE ON apr_action_types
+           FOR EACH ROW EXECUTE FUNCTION drop_handler_ref();"
+    before=$(governed_state)
+    run -3 --separate-stderr "$ROOT/bin/owner-runbook" --local
+    [[ $stderr == *"STOP: handler_ref_not_persisted"* ]]
+    [ "$(governed_state)" = "$before" ]
+}
+
+@test "a missing vote is an expected block: exit 2, the APR and the command named, nothing forced" {
+    local_cluster
+    before=$(governed_state)
+    APRKIT_LOCAL_APPROVERS=owner1 run -2 --separate-stderr "$ROOT/bin/owner-runbook" --local
+    [[ $stderr == *"waiting on quorum: APR-000001 needs 1 more approval"* ]]
+    [[ $stderr == *"apr-quorum --apr APR-000001 --vote approve"* ]]
+    [ "$(governed_state)" = "$before" ]
+    [ "$(sql "SELECT status FROM apr_requests WHERE apr_code = 'APR-000001'")" = proposed ]
+
+    # The missing vote arrives; the runbook goes on where it stopped.
+    PGUSER=owner2 run -0 apr-quorum --apr APR-000001 --vote approve
+    run -0 --separate-stderr "$ROOT/bin/owner-runbook" --local
+    [[ $stderr == *"owner-runbook: steps 1 to 8 done"* ]]
+}
+
+@test "a readback item changed behind the tools' back fails readback and names it" {
+    local_cluster
+    run -0 "$ROOT/bin/owner-runbook" --local
+    sql "UPDATE governance_build_authorization SET commit_allowed = true"
+    apr=$(sql "SELECT request_ref FROM governance_build_authorization")
+    run -1 --separate-stderr readback --checklist post-grant --param apr="$apr" \
+        --param target=DOT_C1_VOCAB_BUILD --param handler_ref=apr-execute:authorize_build_step \
+        --param handler_file="$APRKIT_STATE_DIR/handlers/authorize_build_step" --param grants_before=0
+    [[ $stderr == *grant_commit_allowed* ]]
+    [[ $output == *'"item":"grant_commit_allowed","ok":false'* ]]
+}
+
+@test "usage errors exit 64" {
+    run -64 "$ROOT/bin/owner-runbook" --from 9
+    run -64 "$ROOT/bin/rollback" --bogus
+    run -64 "$ROOT/bin/prewrite-gate" --bogus
+    run -0 "$ROOT/bin/owner-runbook" --help
+    [[ $output == *"owner-runbook [--local]"* ]]
+}
