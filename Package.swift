@@ -7,6 +7,7 @@ let tools = [
     "apr-propose",
     "apr-quorum",
     "gov-migrate",
+    "patch-apply",
 ]
 
 let package = Package(
