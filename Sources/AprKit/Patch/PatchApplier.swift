@@ -24,18 +24,21 @@ public struct PatchApplier {
         let first = try records.plan(aprCode)
         if first.status == "applied" { return PatchApplier.alreadyApplied(first) }
         let dir = try TargetDirectory(filePath: first.filePath, root: first.root)
-        let before = try dir.inspect() == nil ? nil : try dir.digest(of: dir.name)
+        let exists = try dir.inspect() != nil
         let content = try first.content()
-        if dryRun { return try rehearse(first, dir, content, before: before) }
-        // Refuse a wrong base before taking the lock (checked again under it);
-        // a target that already holds the approved bytes is settled instead.
-        if content.digest != before { try PatchRun.checkExpectedBefore(first, before, dir) }
+        if dryRun || first.expectedSha256Before != nil {
+            let before = exists ? try dir.digest(of: dir.name) : nil
+            if dryRun { return try rehearse(first, dir, content, before: before) }
+            // Refuse a wrong base before taking the lock (checked again under
+            // it); a target that already holds the approved bytes is settled.
+            if content.digest != before { try PatchRun.checkExpectedBefore(first, before, dir) }
+        }
 
         let lock = try TargetLock(dir, timeoutSeconds: lockTimeoutSeconds)
         defer { lock.release() }
         let leftovers = try dir.removeLeftoverTemps()
         // Another run may have applied it while this one waited for the lock.
-        let plan = try records.plan(aprCode)
+        let plan = try records.plan(aprCode, withContent: false)
         if plan.status == "applied" { return PatchApplier.alreadyApplied(plan) }
         return try PatchRun(plan: plan, dir: dir, records: records, host: host, leftovers: leftovers).run(content)
     }

@@ -3,8 +3,11 @@
 struct PatchRecords {
     let connection: Connection
 
-    func plan(_ aprCode: String) throws -> PatchPlan {
-        try PatchPlan(JSONObject.fromDatabase(connection.execute("SELECT patch_plan($1)", [aprCode]).value(0, 0)))
+    /// The plan; `withContent: false` leaves the (large) content out, for a
+    /// second look once the content is already in hand.
+    func plan(_ aprCode: String, withContent: Bool = true) throws -> PatchPlan {
+        let sql = withContent ? "SELECT patch_plan($1)" : "SELECT patch_plan($1) - 'new_content_base64'"
+        return try PatchPlan(JSONObject.fromDatabase(connection.execute(sql, [aprCode]).value(0, 0)))
     }
 
     func restorePlan(_ aprCode: String) throws -> PatchPlan {

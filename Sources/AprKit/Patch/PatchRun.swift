@@ -49,12 +49,23 @@ struct PatchRun {
 
     func run(_ content: Candidate) throws -> Outcome {
         let stat = try dir.inspect()
-        let before = stat == nil ? nil : try dir.digest(of: dir.name)
         let after = content.digest
-        if before == after { return try settle(after) }
-        try PatchRun.checkExpectedBefore(plan, before, dir)
+        // One read of the target gives both its digest and the copy that
+        // becomes its backup (so the backup is exactly the bytes hashed).
+        let copy = stat == nil ? nil : try dir.copyToTemp(dir.name)
+        let before = copy?.digest
+        guard before != after else {
+            if let copy { dir.remove(copy.name) }
+            return try settle(after)
+        }
+        do {
+            try PatchRun.checkExpectedBefore(plan, before, dir)
+        } catch {
+            if let copy { dir.remove(copy.name) }
+            throw error
+        }
 
-        let original = try keep(before)
+        let original = try keep(copy)
         var temp: String?
         do {
             temp = try dir.writeTemp(content.bytes)
@@ -125,34 +136,28 @@ struct PatchRun {
         return .done(fields, unchanged: settled)
     }
 
-    /// Keeps what the target is before the swap: a copy of the file, made
-    /// through a temp file and a rename so the backup is whole whenever it
-    /// exists and checked to hold exactly the bytes hashed before; or, where
-    /// there is no file, the marker that says so.
-    func keep(_ before: FileDigest?) throws -> Original {
-        guard let before else {
+    /// Keeps what the target was before the swap: its copy, renamed to the
+    /// backup's name only now that it is whole and fsynced (so a backup is
+    /// whole whenever it exists); or, where there is no file, the marker
+    /// that says so.
+    func keep(_ copy: (name: String, digest: FileDigest)?) throws -> Original {
+        guard let copy else {
             let marker = dir.openEntry(markerName, O_WRONLY | O_CREAT)
             guard marker >= 0 else { throw ioError("create \(dir.pathOf(markerName))", errno) }
             close(marker)
             try dir.syncDirectory()
             return .none(marker: markerName)
         }
-        let (temp, copied) = try dir.copyToTemp(dir.name)
         do {
-            guard copied == before else {
-                throw Refusal(.tempFail, "target_changed", "\(dir.targetPath) changed while it was read; safe to re-run")
-            }
-            try dir.rename(temp, to: backupName)
+            try dir.rename(copy.name, to: backupName)
         } catch {
-            dir.remove(temp)
+            dir.remove(copy.name)
             throw error
         }
+        // A restore checks the backup against this digest again before it
+        // trusts a byte of it.
         try dir.syncDirectory()
-        guard try dir.digest(of: backupName) == before else {
-            dir.remove(backupName)
-            throw Refusal(.software, "backup_verify_failed", "\(dir.pathOf(backupName)) does not read back as written")
-        }
-        return .file(name: backupName, path: dir.pathOf(backupName), digest: before)
+        return .file(name: backupName, path: dir.pathOf(backupName), digest: copy.digest)
     }
 
     /// Puts the target back as it was before the swap: the backup, installed
