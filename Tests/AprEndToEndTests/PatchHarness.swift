@@ -113,6 +113,17 @@ final class PatchHarness {
         return process
     }
 
+    /// Waits until no patch-apply session is left on the server: a killed
+    /// client's last transaction may still be committing or rolling back.
+    func waitForToolSessionsToEnd() throws {
+        let admin = try db.connect()
+        while try admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'patch-apply'"
+        ).value(0, 0) != "0" {
+            usleep(2_000)
+        }
+    }
+
     // MARK: Files
 
     func write(_ content: String, to path: String, mode: Int = 0o755) throws {
@@ -132,6 +143,8 @@ final class PatchHarness {
     static func sha256(_ text: String) -> String { SHA256.hexDigest(Array(text.utf8)) }
 
     func sha256(of path: String) throws -> String { try SHA256.hexDigest(fileAt: path) }
+
+    func bytes(of path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
     /// Every entry below the temp directory (links not followed), with the
     /// sha256 of each regular file and its mode: the "no byte changed" proof.
