@@ -124,8 +124,10 @@ struct PatchRun {
             refusal.details = ["apr_code": .string(plan.aprCode), "swapped": true, "recorded": "unknown"]
             throw refusal
         } catch {
-            // The database answered and refused, so nothing was recorded.
+            // The database answered and refused, so nothing was recorded:
+            // put the old file back, and drop the backup with the swap.
             try undo(original)
+            if let entry = original.entry { dir.remove(entry) }
             var refusal = (error as? Refusal) ?? (error as? PGError).map { Refusal($0) }
                 ?? Refusal(.software, "internal_error", "\(error)")
             refusal.details.merge(["apr_code": .string(plan.aprCode), "swapped": true, "swap_undone": true])
