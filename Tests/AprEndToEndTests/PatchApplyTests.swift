@@ -152,6 +152,50 @@ final class PatchApplyTests: XCTestCase {
         XCTAssertEqual(try h.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr]), "applied")
     }
 
+    /// Installs a trigger that makes the deploy-log insert do `action`, as
+    /// a database failing between the swap and the record would.
+    func failTheRecord(with action: String) throws {
+        try h.db.connect().executeScript("""
+            CREATE FUNCTION test_fail_record() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN \(action); RETURN NEW; END $$;
+            CREATE TRIGGER test_fail_record BEFORE INSERT ON vps_deploy_log
+                FOR EACH ROW EXECUTE FUNCTION test_fail_record();
+            """)
+    }
+
+    func testARecordTheDatabaseRefusesAfterTheSwapPutsTheOldFileBack() throws {
+        let apr = try h.approved(PatchHarness.newScript)
+        try failTheRecord(with: "RAISE EXCEPTION USING ERRCODE = 'AKF99', MESSAGE = 'refused_in_test'")
+        let before = try h.snapshot()
+        let run = try h.patchApply(["--apr", apr])
+        XCTAssertEqual(run.status, 1, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "refused_in_test")
+        XCTAssertEqual(run.json["swap_undone"] as? Bool, true)
+        let after = try h.snapshot()
+        XCTAssertEqual(after.rows, before.rows)
+        XCTAssertEqual(after.files.filter { !$0.key.hasSuffix(".aprkit-lock") }, before.files,
+                       "the old file is back, and neither backup nor temp file is left")
+    }
+
+    func testADatabaseLostAfterTheSwapLeavesItForTheReRunToSettle() throws {
+        let apr = try h.approved(PatchHarness.newScript)
+        let oldSha = try h.sha256(of: h.target)
+        try failTheRecord(with: "PERFORM pg_terminate_backend(pg_backend_pid())")
+        let run = try h.patchApply(["--apr", apr])
+        XCTAssertEqual(run.status, 69, run.description)
+        XCTAssertEqual(run.json["swapped"] as? Bool, true)
+        XCTAssertEqual(run.json["recorded"] as? String, "unknown")
+        XCTAssertEqual(try h.read(h.target), PatchHarness.newScript)
+        XCTAssertEqual(try h.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr]), "approved")
+
+        try h.db.connect().executeScript("DROP TRIGGER test_fail_record ON vps_deploy_log")
+        let rerun = try h.patchApply(["--apr", apr])
+        XCTAssertEqual(rerun.status, 0, rerun.description)
+        XCTAssertEqual(rerun.json["settled"] as? Bool, true)
+        XCTAssertEqual(try h.scalar("SELECT sha256_before || ' ' || status FROM vps_deploy_log WHERE apr_code = $1", [apr]),
+                       "\(oldSha) success")
+    }
+
     func testLeftoverTempFilesOfAKilledRunAreRemovedByTheNextRun() throws {
         let apr = try h.approved(PatchHarness.newScript)
         try h.write("torn", to: h.root + "/.handler.sh.aprkit-tmp.99.1", mode: 0o600)

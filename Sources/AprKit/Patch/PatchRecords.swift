@@ -32,10 +32,14 @@ struct PatchRecords {
             [plan.aprCode, host, plan.filePath, before, after, backupPath]))
     }
 
+    /// Commits the record. Every error thrown here means nothing was
+    /// committed (or, for `unavailable`, that it is unknown): once the server
+    /// confirmed COMMIT, a row that does not parse is reported empty rather
+    /// than mistaken for a failed record.
     private func commit(_ statement: Statement) throws -> JSONObject {
         let text = try connection.retrying { () throws(PGError) in
             try connection.transaction([statement])[0].value(0, 0)
         }
-        return try JSONObject.fromDatabase(text)
+        return (try? JSONObject.fromDatabase(text)) ?? JSONObject()
     }
 }

@@ -68,18 +68,19 @@ struct PatchRun {
         let original = try keep(copy)
         var temp: String?
         do {
-            temp = try dir.writeTemp(content.bytes)
-            guard try dir.digest(of: temp!) == after else {
-                throw Refusal(.software, "temp_verify_failed", "\(dir.pathOf(temp!)) does not read back as written")
+            let written = try dir.writeTemp(content.bytes)
+            temp = written
+            guard try dir.digest(of: written) == after else {
+                throw Refusal(.software, "temp_verify_failed", "\(dir.pathOf(written)) does not read back as written")
             }
-            let check = try plan.checks.syntax(dir.pathOf(temp!))
+            let check = try plan.checks.syntax(dir.pathOf(written))
             guard check.succeeded else {
-                dir.remove(temp!)
+                dir.remove(written)
                 if let entry = original.entry { dir.remove(entry) }
                 return try syntaxFailed(before: before, check)
             }
-            try dir.copyAttributes(from: stat, to: temp!)
-            try dir.rename(temp!, to: dir.name)
+            try dir.copyAttributes(from: stat, to: written)
+            try dir.rename(written, to: dir.name)
         } catch {
             // Not swapped: the target is as it was, so neither file is needed.
             if let temp { dir.remove(temp) }
