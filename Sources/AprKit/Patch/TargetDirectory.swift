@@ -42,7 +42,7 @@ final class TargetDirectory {
         }
         // A component swapped for a link between realpath and open would
         // land elsewhere: the descriptor must name the directory checked.
-        guard TargetDirectory.readLink("/proc/self/fd/\(fd)") == realParent else {
+        guard TargetDirectory.opened(fd, is: realParent) else {
             close(fd)
             throw Refusal(.fail, "symlink_escape", "\(parent) changed while it was being opened")
         }
@@ -109,6 +109,15 @@ final class TargetDirectory {
 
     static func isWithin(_ path: String, _ root: String) -> Bool {
         root == "/" || path == root || path.hasPrefix(root + "/")
+    }
+
+    /// Whether descriptor `fd` is the directory at `path`: by the kernel's
+    /// own name for it where /proc is mounted, else by device and inode.
+    static func opened(_ fd: Int32, is path: String) -> Bool {
+        if let name = readLink("/proc/self/fd/\(fd)") { return name == path }
+        var opened = stat(), named = stat()
+        return fstat(fd, &opened) == 0 && lstat(path, &named) == 0
+            && opened.st_dev == named.st_dev && opened.st_ino == named.st_ino
     }
 
     static func readLink(_ path: String) -> String? {
