@@ -10,9 +10,10 @@ struct PatchRecords {
         return try PatchPlan(JSONObject.fromDatabase(connection.execute(sql, [aprCode]).value(0, 0)))
     }
 
+    /// The plan of a restore, which never needs the content.
     func restorePlan(_ aprCode: String) throws -> PatchPlan {
         try PatchPlan(JSONObject.fromDatabase(
-            connection.execute("SELECT patch_restore_plan($1)", [aprCode]).value(0, 0)))
+            connection.execute("SELECT patch_restore_plan($1) - 'new_content_base64'", [aprCode]).value(0, 0)))
     }
 
     /// One apply's outcome: `success` (the APR becomes applied) or `failed`.
