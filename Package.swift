@@ -8,6 +8,7 @@ let tools = [
     "apr-quorum",
     "gov-migrate",
     "readback",
+    "patch-apply",
 ]
 
 let package = Package(
