@@ -113,7 +113,7 @@ final class ChecklistTests: XCTestCase {
 
     func testBuiltinChecklistsParseAndTakeTheDocumentedParameters() throws {
         let expected = [
-            "post-grant": ["apr", "handler_file", "handler_ref", "target"],
+            "post-grant": ["apr", "grants_before", "handler_file", "handler_ref", "target"],
             "prewrite": ["action", "apr", "bundled_migrations", "handler_file", "handler_file_sha256", "handler_ref", "target"],
             "ledger": ["ledger_head_hash", "ledger_head_seq"],
         ]
@@ -122,7 +122,7 @@ final class ChecklistTests: XCTestCase {
             XCTAssertEqual(list.name, name)
             XCTAssertEqual(list.parameters, expected[name], name)
         }
-        XCTAssertEqual(try Checklist.load("post-grant").items.count, 14)
+        XCTAssertEqual(try Checklist.load("post-grant").items.count, 15)
         XCTAssertEqual(try Checklist.load("prewrite").items.map(\.name), [
             "W1_schema_current", "W2_ledger_intact", "W3_action_registered", "W4_quorum_policy",
             "W5_no_other_open_apr", "W6_handler_syntax_checked", "W7_handler_bound_and_implemented",
