@@ -12,7 +12,7 @@ setup_file() {
     [[ ${APRKIT_SKIP_RELEASE_BUILD:-} == 1 ]] && return 0
     # The release build takes minutes; do it once here, so that each
     # install below only finds it up to date.
-    (cd "$ROOT" && swift build -c release >&2)
+    (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path .build-release >&2)
 }
 
 needs_release_build() {
