@@ -7,6 +7,7 @@ let tools = [
     "apr-propose",
     "apr-quorum",
     "gov-migrate",
+    "grant-mint",
 ]
 
 let package = Package(

@@ -7,6 +7,12 @@ public struct ToolRun: CustomStringConvertible {
     public let stdout: String
     public let stderr: String
 
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
     /// Each stdout line parsed as a JSON object.
     public var lines: [[String: Any]] {
         stdout.split(separator: "\n").map {
