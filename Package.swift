@@ -4,6 +4,7 @@ import PackageDescription
 /// Every command-line tool is a thin executable target named as the user types it,
 /// with its `@main` type in `Sources/<tool>/<UpperCamelTool>.swift`.
 let tools = [
+    "apr-execute",
     "apr-propose",
     "apr-quorum",
     "gov-migrate",

@@ -132,3 +132,19 @@ extension ToolRun {
         return stderr.split(separator: "\n").contains { !$0.hasPrefix("\(tool): ") }
     }
 }
+
+/// A refusal as every aprkit tool gives it: the exit status, one JSON line
+/// with `ok: false`, the reason and its result word, one stderr line
+/// `tool: … (reason)`, and not one row written.
+func assertRefusal(_ run: ToolRun, by tool: String, _ reason: String, _ status: Int32, in db: TestDatabase,
+                   unchangedFrom digest: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    let word = [2: "SKIP", 3: "STOP"][status] ?? "FAIL"
+    XCTAssertEqual(run.status, status, run.description, file: file, line: line)
+    XCTAssertEqual(run.lines.count, 1, run.stdout, file: file, line: line)
+    XCTAssertEqual(run.json["ok"] as? Bool, false, file: file, line: line)
+    XCTAssertEqual(run.json["reason"] as? String, reason, run.description, file: file, line: line)
+    XCTAssertEqual(run.json["result"] as? String, word, file: file, line: line)
+    XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr, file: file, line: line)
+    XCTAssertTrue(run.stderr.hasPrefix("\(tool): ") && run.stderr.hasSuffix("(\(reason))\n"), run.stderr, file: file, line: line)
+    XCTAssertEqual(try db.contentDigest(), digest, "nothing written", file: file, line: line)
+}

@@ -1,0 +1,69 @@
+/// apr-execute --self-check: every arm, built in or in the handlers
+/// directory, whether it is implemented, which action types are bound to it,
+/// and each handler file's syntax check. Reads only; one outcome per arm,
+/// one per bound action whose arm is missing, then a summary.
+public struct SelfCheck {
+    let connection: Connection
+    let arms: ArmRegistry
+
+    public init(connection: Connection, arms: ArmRegistry = ArmRegistry()) {
+        self.connection = connection
+        self.arms = arms
+    }
+
+    public func run() throws -> [Outcome] {
+        let rows = try connection.execute(
+            "SELECT action_code, handler_ref FROM apr_action_types WHERE handler_ref IS NOT NULL ORDER BY action_code")
+        var bound: [(action: String, ref: String)] = []
+        for row in 0..<rows.rowCount { bound.append((rows.value(row, 0)!, rows.value(row, 1)!)) }
+        func actions(boundTo arm: String) -> JSONValue {
+            .array(bound.filter { ArmRegistry.arm(of: $0.ref) == arm }.map { .string($0.action) })
+        }
+
+        var outcomes: [Outcome] = []
+        for arm in BuiltInArms.implemented {
+            outcomes.append(.done(["arm": .string(arm.name), "kind": "built-in", "implemented": true,
+                                   "action_code": .string(arm.actionCode), "bound_actions": actions(boundTo: arm.name)]))
+        }
+        for name in BuiltInArms.planned {
+            let boundActions = actions(boundTo: name)
+            let fields: JSONObject = ["arm": .string(name), "kind": "built-in", "implemented": false,
+                                      "bound_actions": boundActions]
+            if boundActions.arrayValue?.isEmpty == false {
+                outcomes.append(.refused(Refusal(.fail, "arm_not_implemented",
+                    "\(name) is bound but not built into this \(ArmRegistry.executor)", details: fields)))
+            } else {
+                outcomes.append(.done(fields))
+            }
+        }
+        for handler in arms.externalHandlers() {
+            let check = handler.syntaxCheck()
+            var fields: JSONObject = ["arm": .string(handler.arm), "kind": "external", "path": .string(handler.path),
+                                      "used": .bool(!BuiltInArms.isReserved(handler.arm)),
+                                      "bound_actions": actions(boundTo: handler.arm)]
+            fields.merge(check.json)
+            if check.passed {
+                outcomes.append(.done(fields))
+            } else {
+                outcomes.append(.refused(Refusal(.fail, "syntax_check_failed",
+                    "the \(handler.arm) handler fails its syntax check: \(check.message ?? "")", details: fields)))
+            }
+        }
+        for (action, ref) in bound {
+            if case .notImplemented(let why) = arms.resolve(handlerRef: ref),
+               !BuiltInArms.planned.contains(ArmRegistry.arm(of: ref) ?? "") {
+                outcomes.append(.refused(Refusal(.fail, "arm_not_implemented", "\(action) is bound to \(ref): \(why)",
+                    details: ["action_code": .string(action), "handler_ref": .string(ref)])))
+            }
+        }
+
+        let pending = try connection.execute("SELECT count(*) FROM apr_requests WHERE status = 'approved'").value(0, 0)
+        let passed = outcomes.allSatisfy { $0.status == .ok }
+        outcomes.append(Outcome(status: .ok, body: [
+            "ok": .bool(passed), "self_check": passed ? "passed" : "failed",
+            "handlers_dir": .string(arms.handlersDirectory), "arms": .integer(Int64(outcomes.count)),
+            "pending": .integer(Int64(pending ?? "0") ?? 0),
+        ]))
+        return outcomes
+    }
+}
