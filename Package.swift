@@ -9,6 +9,7 @@ let tools = [
     "apr-quorum",
     "gov-migrate",
     "grant-mint",
+    "handler-bind",
 ]
 
 let package = Package(
