@@ -7,6 +7,11 @@ public struct ExternalHandler: Sendable {
     public let arm: String
     public let path: String
 
+    public init(arm: String, path: String) {
+        self.arm = arm
+        self.path = path
+    }
+
     /// How a handler's syntax is checked: `bash -n` and the like for a shell
     /// script (by its #! line), nothing beyond "is executable" otherwise.
     public struct SyntaxCheck: Sendable {
