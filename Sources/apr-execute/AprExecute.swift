@@ -23,7 +23,7 @@ struct AprExecute: AprTool {
     @Flag(help: "List the arms and run each handler file's syntax check first.")
     var selfCheck = false
 
-    @Option(help: ArgumentHelp("Seconds to wait for another executor dispatching the same APR (default 60).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds to wait for another executor dispatching the same APR.", valueName: "seconds"))
     var lockWait = 60
 
     func validate() throws {
