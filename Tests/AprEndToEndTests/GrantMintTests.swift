@@ -142,6 +142,23 @@ final class GrantMintTests: XCTestCase {
         try assertRefused(try grantMint(stdin: apr.line), "handler_unbound", 1, unchangedFrom: digest)
     }
 
+    func testRefusesWhenTheActionIsBoundToAnotherHandler() throws {
+        let apr = try db.approvedBuildStep()
+        try db.scalar("UPDATE apr_action_types SET handler_ref = 'apr-execute:register_tool' WHERE action_code = 'authorize_build_step'")
+        let digest = try db.contentDigest()
+        try assertRefused(try grantMint(stdin: apr.line), "handler_unbound", 1, unchangedFrom: digest)
+    }
+
+    func testRefusesAPayloadChangedBehindTheGuards() throws {
+        // The stored payload no longer hashes to the approved hash (written
+        // with the guard trigger off): what the approvers saw is not what
+        // would be minted.
+        let apr = try db.approvedBuildStep()
+        try db.bypassingTriggers("UPDATE apr_requests SET proposed_action = jsonb_set(proposed_action, '{target}', '\"OTHER_TARGET\"') WHERE apr_code = '\(apr.code)'")
+        let digest = try db.contentDigest()
+        try assertRefused(try grantMint(["--apr", apr.code]), "payload_hash_mismatch", 1, unchangedFrom: digest)
+    }
+
     func testNeverMintsARevokedGrantAgain() throws {
         let apr = try db.approvedBuildStep()
         XCTAssertEqual(try grantMint(stdin: apr.line).status, 0)
