@@ -52,7 +52,7 @@ final class AprExecuteTests: XCTestCase {
     }
 
     func approvedRegisterTool() throws -> ProposedApr {
-        let apr = try db.propose([
+        let apr = try db.proposeApr([
             "request_type": "register_tool", "action_code": "register_tool",
             "proposed_action": ["tool_name": "grant-mint", "tool_path": "/usr/local/bin/grant-mint"],
             "session_code": "S-C1-ABS-001", "reason": "ticket OPS-3",
@@ -95,7 +95,7 @@ final class AprExecuteTests: XCTestCase {
     }
 
     func testDryRunOnAProposedAprSaysWhatWouldDispatchAndWritesNothing() throws {
-        let apr = try db.propose(Fixtures.buildStep())
+        let apr = try db.proposeApr(Fixtures.buildStep())
         let digest = try db.contentDigest()
         let run = try execute(["--dry-run"], stdin: apr.line)
         XCTAssertEqual(run.status, 0, run.description)
@@ -136,7 +136,7 @@ final class AprExecuteTests: XCTestCase {
     }
 
     func testRefusesABuiltInArmThatIsNotImplemented() throws {
-        let apr = try db.propose(Fixtures.patch(filePath: "/opt/ops/bin/handler", content: "#!/bin/bash\ntrue\n"))
+        let apr = try db.proposeApr(Fixtures.patch(filePath: "/opt/ops/bin/handler", content: "#!/bin/bash\ntrue\n"))
         try db.vote(apr.code, by: ["owner1", "owner2"])
         try db.scalar("UPDATE apr_action_types SET handler_ref = 'apr-execute:patch_ops_code' WHERE action_code = 'patch_ops_code'")
         let digest = try db.contentDigest()
@@ -152,7 +152,7 @@ final class AprExecuteTests: XCTestCase {
     }
 
     func testSkipsAnAprNotApproved() throws {
-        let apr = try db.propose(Fixtures.buildStep())
+        let apr = try db.proposeApr(Fixtures.buildStep())
         try db.vote(apr.code, by: ["owner1"])
         let digest = try db.contentDigest()
         try assertRefused(try execute(stdin: apr.line), "not_approved", 2, unchangedFrom: digest)
@@ -203,6 +203,36 @@ final class AprExecuteTests: XCTestCase {
         XCTAssertEqual(again.status, 0, again.description)
         XCTAssertEqual(again.json["unchanged"] as? Bool, true)
         XCTAssertEqual(handlerCalls, [apr.code], "dispatched once")
+        XCTAssertEqual(try db.contentDigest(), digest)
+    }
+
+    func testAnInstalledHandlerFileThatRunsGrantMintMintsOnce() throws {
+        // The owner runbook's handler: a file of the arm's name that composes
+        // the tools. It wins over the built-in arm; its grant-mint settles the
+        // dispatch apr-execute recorded, in the transaction of the grant.
+        try writeHandler("authorize_build_step", """
+            printf '%s\\n' "$APR_CODE" >> "$HANDLER_OUT_DIR/calls"
+            PATH="\(Tool.binDir):$PATH" exec grant-mint
+
+            """)
+        let apr = try db.approvedBuildStep()
+        let run = try execute(stdin: apr.line)
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(run.json["status"] as? String, "applied")
+        let answer = (run.json["handler"] as? [String: Any])?["answer"] as? [String: Any]
+        XCTAssertEqual(answer?["minted"] as? Bool, true)
+        XCTAssertEqual(handlerCalls, [apr.code])
+        XCTAssertEqual(try db.grantCount(), 1)
+        XCTAssertEqual(try db.scalar("SELECT outcome || ' ' || arm FROM apr_dispatches WHERE apr_code = $1", [apr.code]),
+                       "applied authorize_build_step")
+        XCTAssertEqual(try db.scalar("SELECT string_agg(event, ',' ORDER BY seq) FROM gov_ledger WHERE apr_code = $1 AND event IN ('dispatch', 'mint', 'settle')", [apr.code]),
+                       "dispatch,mint")
+
+        let digest = try db.contentDigest()
+        let again = try execute(stdin: apr.line)
+        XCTAssertEqual(again.status, 0, again.description)
+        XCTAssertEqual(again.json["unchanged"] as? Bool, true)
+        XCTAssertEqual(handlerCalls, [apr.code])
         XCTAssertEqual(try db.contentDigest(), digest)
     }
 
@@ -297,9 +327,9 @@ final class AprExecuteTests: XCTestCase {
         try bindRegisterTool()
         let build = try db.approvedBuildStep()
         let tool = try approvedRegisterTool()
-        let patch = try db.propose(Fixtures.patch(filePath: "/opt/ops/bin/handler", content: "true\n"))
+        let patch = try db.proposeApr(Fixtures.patch(filePath: "/opt/ops/bin/handler", content: "true\n"))
         try db.vote(patch.code, by: ["owner1", "owner2"])   // approved, but patch_ops_code is unbound
-        let proposed = try db.propose(Fixtures.buildStep())   // not approved: not taken
+        let proposed = try db.proposeApr(Fixtures.buildStep())   // not approved: not taken
         let run = try execute(["--pending"])
         XCTAssertEqual(run.status, 1, run.description)
         let byCode = Dictionary(uniqueKeysWithValues: run.lines.map { ($0["apr_code"] as? String ?? "?", $0) })

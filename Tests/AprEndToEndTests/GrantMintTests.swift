@@ -102,7 +102,7 @@ final class GrantMintTests: XCTestCase {
     }
 
     func testRefusesAnotherAction() throws {
-        let apr = try db.propose([
+        let apr = try db.proposeApr([
             "request_type": "register_tool", "action_code": "register_tool",
             "proposed_action": ["tool_name": "grant-mint", "tool_path": "/usr/local/bin/grant-mint"],
             "session_code": "S-C1-ABS-001", "reason": "ticket OPS-3",
@@ -114,7 +114,7 @@ final class GrantMintTests: XCTestCase {
     }
 
     func testSkipsAnAprNotApprovedYet() throws {
-        let apr = try db.propose(Fixtures.buildStep())
+        let apr = try db.proposeApr(Fixtures.buildStep())
         try db.vote(apr.code, by: ["owner1"])
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(stdin: apr.line), "not_approved", 2, unchangedFrom: digest)
@@ -169,7 +169,7 @@ final class GrantMintTests: XCTestCase {
     }
 
     func testRefusesARejectedApr() throws {
-        let apr = try db.propose(Fixtures.buildStep())
+        let apr = try db.proposeApr(Fixtures.buildStep())
         try db.vote(apr.code, "reject", by: ["owner1"])
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(stdin: apr.line), "apr_rejected", 1, unchangedFrom: digest)

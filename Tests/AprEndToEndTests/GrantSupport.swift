@@ -12,7 +12,7 @@ struct ProposedApr {
 extension TestDatabase {
     /// Proposes through the database function as `proposer` (what apr-propose
     /// does, without starting a process) and returns the APR line.
-    func propose(_ proposal: [String: Any], as role: String = "proposer") throws -> ProposedApr {
+    func proposeApr(_ proposal: [String: Any], as role: String = "proposer") throws -> ProposedApr {
         let action = String(decoding: try JSONSerialization.data(withJSONObject: proposal["proposed_action"]!), as: UTF8.self)
         let line = try connect(as: role).execute(
             "SELECT apr_propose($1, $2, $3::jsonb, $4, $5)",
@@ -30,7 +30,7 @@ extension TestDatabase {
 
     /// An authorize_build_step APR approved by the high-risk quorum (owner1, owner2).
     func approvedBuildStep(ttl: Int = 3600) throws -> ProposedApr {
-        let apr = try propose(Fixtures.buildStep(ttl: ttl))
+        let apr = try proposeApr(Fixtures.buildStep(ttl: ttl))
         try vote(apr.code, by: ["owner1", "owner2"])
         return apr
     }

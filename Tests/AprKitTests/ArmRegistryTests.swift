@@ -26,16 +26,22 @@ final class ArmRegistryTests: XCTestCase {
         XCTAssertNil(ArmRegistry.arm(of: "apr-execute:a:b"))
     }
 
-    func testBuiltInArmsComeFirstAndPlannedOnesAreNotImplemented() throws {
-        try write("authorize_build_step", "#!/bin/bash\necho shadowed\n")
-        try write("patch_ops_code", "#!/bin/bash\necho shadowed\n")
+    func testBuiltInArmsServeUntilAHandlerFileOfTheirNameIsInstalled() throws {
         let registry = ArmRegistry(handlersDirectory: dir.path)
         guard case .builtIn(let arm) = registry.resolve(handlerRef: "apr-execute:authorize_build_step") else {
             return XCTFail("the built-in mint arm")
         }
         XCTAssertEqual(arm.actionCode, "authorize_build_step")
         guard case .notImplemented = registry.resolve(handlerRef: "apr-execute:patch_ops_code") else {
-            return XCTFail("a planned built-in arm is not replaced by a handler file")
+            return XCTFail("a planned arm without a handler file")
+        }
+        try write("authorize_build_step", "#!/bin/bash\nexec grant-mint\n")
+        guard case .external = registry.resolve(handlerRef: "apr-execute:authorize_build_step") else {
+            return XCTFail("the installed handler file is the arm")
+        }
+        try write("patch_ops_code", "#!/bin/bash\ntrue\n", mode: 0o644)
+        guard case .notImplemented = registry.resolve(handlerRef: "apr-execute:patch_ops_code") else {
+            return XCTFail("a handler file that cannot run is a broken arm")
         }
     }
 

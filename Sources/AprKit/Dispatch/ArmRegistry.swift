@@ -1,8 +1,10 @@
 import Glibc
 
-/// Where apr-execute finds an arm: built in, else an executable named after
-/// the arm in the handlers directory (`APR_HANDLERS_DIR`, by default
-/// /usr/local/libexec/aprkit/handlers).
+/// Where apr-execute finds an arm: a handler file named after the arm in the
+/// handlers directory (`APR_HANDLERS_DIR`, by default
+/// /usr/local/libexec/aprkit/handlers) when there is one, else the built-in
+/// arm. A handler file is installed only through a governed patch_ops_code
+/// APR, so the file, once there, is the code the owner approved.
 public struct ArmRegistry: Sendable {
     public static let defaultHandlersDirectory = "/usr/local/libexec/aprkit/handlers"
     /// The executor part of every handler_ref apr-execute answers to.
@@ -44,15 +46,18 @@ public struct ArmRegistry: Sendable {
     }
 
     public func resolve(arm: String) -> Resolution {
+        let handler = ExternalHandler(arm: arm, path: handlersDirectory + "/" + arm)
+        if handler.exists {
+            // A file that is there but cannot run is a broken arm, not a
+            // reason to fall back to other code.
+            guard handler.isExecutable else { return .notImplemented("\(handler.path) is not an executable file") }
+            return .external(handler)
+        }
         if let builtIn = BuiltInArms.named(arm) { return .builtIn(builtIn) }
         if BuiltInArms.planned.contains(arm) {
-            return .notImplemented("the \(arm) arm is not built into this \(ArmRegistry.executor) yet")
+            return .notImplemented("the \(arm) arm is not built into this \(ArmRegistry.executor) yet, and there is no handler file \(handler.path)")
         }
-        let handler = ExternalHandler(arm: arm, path: handlersDirectory + "/" + arm)
-        guard handler.isExecutable else {
-            return .notImplemented("no built-in arm \(arm) and no executable handler \(handler.path)")
-        }
-        return .external(handler)
+        return .notImplemented("no handler file \(handler.path) and no built-in arm \(arm)")
     }
 
     /// The handler files in the handlers directory whose names are arm names,

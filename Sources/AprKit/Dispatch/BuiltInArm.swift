@@ -34,18 +34,12 @@ public enum BuiltInArms {
     /// patch_ops_code arm) is added here, and its name removed from `planned`.
     public static let implemented: [any BuiltInArm] = [GrantMintArm()]
 
-    /// Arms that belong to apr-execute but are not built yet: dispatch refuses
-    /// them with arm_not_implemented, and a handler file of the same name is
-    /// never used in their place.
+    /// Arms that belong to apr-execute but are not built yet: without a
+    /// handler file of the name, dispatch refuses them with arm_not_implemented.
     public static let planned: [String] = ["patch_ops_code"]
 
     public static func named(_ name: String) -> (any BuiltInArm)? {
         implemented.first { $0.name == name }
-    }
-
-    /// True for a name that only a built-in arm may answer to.
-    public static func isReserved(_ name: String) -> Bool {
-        named(name) != nil || planned.contains(name)
     }
 }
 

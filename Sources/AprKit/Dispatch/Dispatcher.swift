@@ -78,8 +78,14 @@ public final class Dispatcher {
     /// The dispatch itself; the caller holds the APR's dispatch lock.
     private func executeLocked(_ request: DispatchRequest) throws -> Outcome {
         let code = request.aprCode
-        guard let plan = try DispatchPlan.read(code, on: connection) else { try refuse("unknown_apr", code) }
-        if plan.hasUnsettledDispatch { try settleInterrupted(plan) }
+        guard var plan = try DispatchPlan.read(code, on: connection) else { try refuse("unknown_apr", code) }
+        if plan.hasUnsettledDispatch {
+            // Throws the STOP, unless the arm settled the dispatch meanwhile:
+            // then what it settled is read afresh.
+            try settleInterrupted(plan)
+            guard let settled = try DispatchPlan.read(code, on: connection) else { try refuse("unknown_apr", code) }
+            plan = settled
+        }
         let resolution = plan.handlerRef.map(arms.resolve(handlerRef:))
         if plan.status == "applied" {
             // A built-in arm answers a repeat itself ("already done").
@@ -114,7 +120,8 @@ public final class Dispatcher {
 
     /// A dispatch whose dispatcher died (this session got its lock, and no
     /// outcome was recorded): the APR fails; the handler never runs again.
-    private func settleInterrupted(_ plan: DispatchPlan) throws -> Never {
+    /// Returns when the arm settled it meanwhile.
+    private func settleInterrupted(_ plan: DispatchPlan) throws {
         let at = plan.dispatch?["dispatched_at"]?.stringValue ?? "?"
         let ref = plan.dispatch?["handler_ref"]?.stringValue ?? "its handler"
         let message = "the dispatch of \(plan.aprCode) to \(ref) at \(at) was never settled: its dispatcher died while the handler ran; the APR is now failed and the handler is not run again; check what the handler did"
@@ -122,6 +129,7 @@ public final class Dispatcher {
         let settled = try connection.jsonObject(
             "SELECT apr_dispatch_settle($1, 'interrupted', NULL, $2::jsonb)", [plan.aprCode, result.serialized()],
             readOnly: false)
+        if settled["already_settled"] == .bool(true) { return }
         throw Refusal(.stop, "dispatch_interrupted", message,
                       details: ["apr_code": .string(plan.aprCode), "dispatch": settled["dispatch"] ?? .null])
     }

@@ -35,12 +35,14 @@ struct ExternalDispatch {
 
         let input = (claim["apr"] ?? .null).serialized() + "\n"
         let ref = plan.handlerRef ?? "\(ArmRegistry.executor):\(handler.arm)"
+        // The handler connects where this dispatcher did (a handler that
+        // composes the tools needs no -d of its own).
+        var environment = connection.libpqEnvironment
+        environment.merge(["APR_CODE": code, "APR_HANDLER_REF": ref, "APR_ARM": handler.arm]) { $1 }
         let answer: Answer
         do {
-            let result = try Subprocess.run(
-                handler.path, input: Array(input.utf8),
-                environment: ["APR_CODE": code, "APR_HANDLER_REF": ref, "APR_ARM": handler.arm],
-                maxOutputBytes: ExternalDispatch.maxOutputBytes)
+            let result = try Subprocess.run(handler.path, input: Array(input.utf8), environment: environment,
+                                            maxOutputBytes: ExternalDispatch.maxOutputBytes)
             answer = Answer(result)
         } catch {
             answer = Answer(spawnError: error)
@@ -53,7 +55,10 @@ struct ExternalDispatch {
             "apr_code": .string(code), "handler_ref": .string(ref), "arm": .string(handler.arm),
             "status": settled["status"] ?? .null, "handler": .object(answer.record),
         ]
-        guard answer.applied else {
+        // A handler that ran grant-mint settled the dispatch with its grant;
+        // the APR's status says how it ended.
+        let applied = settled["already_settled"] == .bool(true) ? settled["status"] == "applied" : answer.applied
+        guard applied else {
             throw Refusal(.fail, "handler_failed",
                           "the \(handler.arm) handler \(answer.how) on \(code); the APR is now failed\(answer.firstErrorLine.map { ": " + $0 } ?? "")",
                           details: body)

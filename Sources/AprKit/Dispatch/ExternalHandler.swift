@@ -27,6 +27,12 @@ public struct ExternalHandler: Sendable {
     /// Shells whose `-n` reads a script without running it.
     static let shells: Set<String> = ["sh", "bash", "dash", "ksh", "mksh", "zsh"]
 
+    /// Something is at the path (a file of the arm's name, whatever it is).
+    public var exists: Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
     /// A regular file that this process may execute.
     public var isExecutable: Bool {
         var info = stat()

@@ -20,26 +20,32 @@ public struct SelfCheck {
             .array(bound.filter { ArmRegistry.arm(of: $0.ref) == arm }.map { .string($0.action) })
         }
 
+        let files = arms.externalHandlers()
+        /// The handler file that answers for a built-in arm's name, if any.
+        func shadow(_ name: String) -> JSONValue {
+            .string(orNull: files.first { $0.arm == name }?.path)
+        }
+
         var outcomes: [Outcome] = []
         for arm in BuiltInArms.implemented {
             outcomes.append(.done(["arm": .string(arm.name), "kind": "built-in", "implemented": true,
-                                   "action_code": .string(arm.actionCode), "bound_actions": actions(boundTo: arm.name)]))
+                                   "action_code": .string(arm.actionCode), "bound_actions": actions(boundTo: arm.name),
+                                   "shadowed_by": shadow(arm.name)]))
         }
         for name in BuiltInArms.planned {
             let boundActions = actions(boundTo: name)
             let fields: JSONObject = ["arm": .string(name), "kind": "built-in", "implemented": false,
-                                      "bound_actions": boundActions]
-            if boundActions.arrayValue?.isEmpty == false {
+                                      "bound_actions": boundActions, "shadowed_by": shadow(name)]
+            if boundActions.arrayValue?.isEmpty == false && fields["shadowed_by"] == .null {
                 outcomes.append(.refused(Refusal(.fail, "arm_not_implemented",
                     "\(name) is bound but not built into this \(ArmRegistry.executor)", details: fields)))
             } else {
                 outcomes.append(.done(fields))
             }
         }
-        for handler in arms.externalHandlers() {
+        for handler in files {
             let check = handler.syntaxCheck()
             var fields: JSONObject = ["arm": .string(handler.arm), "kind": "external", "path": .string(handler.path),
-                                      "used": .bool(!BuiltInArms.isReserved(handler.arm)),
                                       "bound_actions": actions(boundTo: handler.arm)]
             fields.merge(check.json)
             if check.passed {
@@ -51,7 +57,8 @@ public struct SelfCheck {
         }
         for (action, ref) in bound {
             if case .notImplemented(let why) = arms.resolve(handlerRef: ref),
-               !BuiltInArms.planned.contains(ArmRegistry.arm(of: ref) ?? "") {
+               !BuiltInArms.planned.contains(ArmRegistry.arm(of: ref) ?? ""),
+               !files.contains(where: { $0.arm == ArmRegistry.arm(of: ref) }) {
                 outcomes.append(.refused(Refusal(.fail, "arm_not_implemented", "\(action) is bound to \(ref): \(why)",
                     details: ["action_code": .string(action), "handler_ref": .string(ref)])))
             }

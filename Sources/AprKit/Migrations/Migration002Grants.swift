@@ -316,8 +316,11 @@ BEGIN
         PERFORM apr_refuse('handler_unbound', r.apr_code,
             format('authorize_build_step is bound to %s, not %s', at.handler_ref, arm_ref));
     END IF;
+    -- A dispatch apr-execute recorded for this arm and has not settled is the
+    -- one this mint carries out (a handler file of the arm that runs
+    -- grant-mint): it is settled here, with the grant. Any other is refused.
     SELECT * INTO d FROM apr_dispatches WHERE apr_code = r.apr_code;
-    IF FOUND THEN
+    IF FOUND AND (d.outcome IS NOT NULL OR d.handler_ref <> arm_ref) THEN
         PERFORM apr_refuse('already_dispatched', r.apr_code, d.handler_ref);
     END IF;
     IF (p_payload_sha256 IS NOT NULL AND p_payload_sha256 <> r.payload_sha256)
@@ -353,9 +356,15 @@ BEGIN
         RETURN jsonb_build_object('apr_code', r.apr_code, 'minted', false,
             'grant', governance_build_authorization_json(g), 'apr_status', r.status);
     END IF;
-    INSERT INTO apr_dispatches (apr_code, handler_ref, arm, settled_at, outcome, result)
-    VALUES (r.apr_code, arm_ref, 'authorize_build_step', now(), 'applied',
-            jsonb_build_object('auth_code', g.auth_code));
+    IF d.apr_code IS NULL THEN
+        INSERT INTO apr_dispatches (apr_code, handler_ref, arm, settled_at, outcome, result)
+        VALUES (r.apr_code, arm_ref, 'authorize_build_step', now(), 'applied',
+                jsonb_build_object('auth_code', g.auth_code));
+    ELSE
+        UPDATE apr_dispatches SET settled_at = now(), outcome = 'applied', exit_status = 0,
+               result = jsonb_build_object('auth_code', g.auth_code)
+         WHERE apr_code = r.apr_code;
+    END IF;
     UPDATE apr_requests SET status = 'applied', applied_at = now(),
            result = jsonb_build_object('grant', governance_build_authorization_json(g))
      WHERE apr_code = r.apr_code;
@@ -552,9 +561,15 @@ BEGIN
         PERFORM apr_refuse('dispatch_lock_not_held', p_apr_code);
     END IF;
     SELECT * INTO r FROM apr_requests WHERE apr_code = p_apr_code FOR UPDATE;
-    SELECT * INTO d FROM apr_dispatches WHERE apr_code = p_apr_code AND outcome IS NULL FOR UPDATE;
+    SELECT * INTO d FROM apr_dispatches WHERE apr_code = p_apr_code FOR UPDATE;
     IF NOT FOUND THEN
         PERFORM apr_refuse('dispatch_not_open', p_apr_code);
+    END IF;
+    IF d.outcome IS NOT NULL THEN
+        -- Settled already, by the arm itself in the transaction of its own
+        -- write (grant-mint run by a handler file): that outcome stands.
+        RETURN jsonb_build_object('apr_code', p_apr_code, 'status', r.status, 'already_settled', true,
+            'dispatch', apr_dispatch_json(d));
     END IF;
     UPDATE apr_dispatches
        SET settled_at = now(), outcome = p_outcome, exit_status = p_exit_status, result = p_result
