@@ -1,3 +1,4 @@
+import AprKit
 import Foundation
 import XCTest
 import _AprTestSupport
@@ -166,6 +167,21 @@ final class GrantMintTests: XCTestCase {
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(stdin: apr.line), "apr_revoked", 1, unchangedFrom: digest, grants: 1)
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM governance_build_authorization WHERE status = 'active'"), "0")
+    }
+
+    func testEvenTheSchemaOwnerCannotBringARevokedGrantBackOrDeleteIt() throws {
+        let apr = try db.approvedBuildStep()
+        XCTAssertEqual(try grantMint(stdin: apr.line).status, 0)
+        XCTAssertEqual(try grantMint(["--revoke", "--apr", apr.code, "--reason", "stop"]).status, 0)
+        let owner = try db.connect()
+        for sql in ["UPDATE governance_build_authorization SET status = 'active', revoked_at = NULL",
+                    "DELETE FROM governance_build_authorization",
+                    "TRUNCATE governance_build_authorization"] {
+            XCTAssertThrowsError(try owner.execute(sql), sql) { error in
+                XCTAssertEqual((error as? PGError)?.message, "grant_immutable", sql)
+            }
+        }
+        XCTAssertEqual(try db.scalar("SELECT status FROM governance_build_authorization"), "revoked")
     }
 
     func testRefusesARejectedApr() throws {

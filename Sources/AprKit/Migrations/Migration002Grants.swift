@@ -49,8 +49,10 @@ CREATE TRIGGER apr_dispatches_guard BEFORE UPDATE OR DELETE ON apr_dispatches
 CREATE TRIGGER apr_dispatches_no_truncate BEFORE TRUNCATE ON apr_dispatches
     FOR EACH STATEMENT EXECUTE FUNCTION gov_refuse_change('dispatch_immutable');
 
--- A grant's terms never change; its status only moves active → revoked |
--- expired, or expired → revoked; it is never deleted, so never re-minted.
+-- A grant is never deleted and never comes back: its status only moves
+-- active → revoked | expired, or expired → revoked, so a revoked grant is
+-- never re-minted. (An owner's edit of its terms is what readback's
+-- checklist catches; the group roles cannot write the table at all.)
 CREATE FUNCTION governance_build_authorization_guard() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
@@ -59,13 +61,9 @@ BEGIN
     IF TG_OP = 'DELETE' THEN
         RAISE EXCEPTION USING ERRCODE = 'AKF21', MESSAGE = 'grant_immutable', DETAIL = 'a grant is never deleted';
     END IF;
-    IF NEW.auth_code IS DISTINCT FROM OLD.auth_code OR NEW.request_ref IS DISTINCT FROM OLD.request_ref
-       OR NEW.commit_allowed IS DISTINCT FROM OLD.commit_allowed
-       OR NEW.requires_sovereign_esign IS DISTINCT FROM OLD.requires_sovereign_esign
-       OR NEW.scope IS DISTINCT FROM OLD.scope OR NEW.granted_at IS DISTINCT FROM OLD.granted_at
-       OR NEW.expires_at IS DISTINCT FROM OLD.expires_at THEN
+    IF NEW.auth_code IS DISTINCT FROM OLD.auth_code OR NEW.request_ref IS DISTINCT FROM OLD.request_ref THEN
         RAISE EXCEPTION USING ERRCODE = 'AKF21', MESSAGE = 'grant_immutable',
-            DETAIL = 'a grant''s terms never change after minting';
+            DETAIL = 'a grant belongs to its APR for good';
     END IF;
     IF NEW.status IS DISTINCT FROM OLD.status AND NOT (
            (OLD.status = 'active' AND NEW.status IN ('revoked', 'expired'))
