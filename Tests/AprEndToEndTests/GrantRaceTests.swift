@@ -26,6 +26,11 @@ final class GrantRaceTests: XCTestCase {
 
     var executor: String { db.conninfo(as: "executor") }
 
+    /// A handlers directory with no files: apr-execute uses its built-in
+    /// arm, whatever this machine has installed.
+    let noHandlerFiles = ["APR_HANDLERS_DIR": FileManager.default.temporaryDirectory
+        .appendingPathComponent("aprkit-no-handlers-\(UUID().uuidString)").path]
+
     func mintRows(_ code: String) throws -> (grants: Int, events: Int, applied: Bool) {
         let row = try db.connect().execute("""
             SELECT (SELECT count(*) FROM governance_build_authorization WHERE request_ref = $1),
@@ -57,7 +62,7 @@ final class GrantRaceTests: XCTestCase {
             var launched: [LaunchedTool] = []
             for i in 0..<minters {
                 let tool = i < minters - executors ? "grant-mint" : "apr-execute"
-                launched.append(try LaunchedTool(tool, ["-d", executor, "--apr", apr.code]))
+                launched.append(try LaunchedTool(tool, ["-d", executor, "--apr", apr.code], env: noHandlerFiles))
             }
             try db.waitForLockWaiters("grant-mint", count: minters - executors)
             try holder.execute("COMMIT")
@@ -150,36 +155,40 @@ final class GrantRaceTests: XCTestCase {
 
     func testTerminatedSessionMidTransactionLeavesNothingAndTheNextRunCompletes() throws {
         let rounds = Self.scaled(100)
-        var terminated = 0, atRandom = 0
+        var waiting = 0, atRandom = 0, atStart = 0
         for round in 1...rounds {
             let apr = try db.approvedBuildStep()
             // Where the session is when it dies: waiting for the APR's row
             // lock (before the grant row), waiting for the ledger head (the
-            // grant row written, not committed), or at a random instant.
-            let mode = round % 3
-            let holder = mode == 2 ? nil : try holdRowLock(apr.code, table: mode == 0 ? "apr_requests" : "gov_ledger_head")
+            // grant row written, not committed), at a random instant, or as
+            // soon as it appears (in the handshake or its first query).
+            let mode = round % 4
+            let holder = mode < 2 ? try holdRowLock(apr.code, table: mode == 0 ? "apr_requests" : "gov_ledger_head") : nil
+            let killer = mode == 3 ? try startSessionKiller() : nil
             let tool = try LaunchedTool("grant-mint", ["-d", executor, "--apr", apr.code])
             if holder != nil {
                 try db.waitForLockWaiters("grant-mint", count: 1)
-            } else {
+            } else if killer == nil {
                 usleep(UInt32.random(in: 0..<20_000))
             }
-            let killed = try db.scalar("""
+            let killed = killer == nil ? try db.scalar("""
                 SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
                  WHERE datname = current_database() AND application_name = 'grant-mint'
-                """)
+                """) : nil
             try holder?.execute("ROLLBACK")
             let run = tool.wait()
-            XCTAssertFalse(run.leaksRawDatabaseError(tool: "grant-mint"), run.description)
+            killer?.wait()
+            XCTAssertFalse(run.leaksRawDatabaseError(tool: "grant-mint"), "round \(round): \(run.description)")
             if holder != nil {
                 XCTAssertEqual(run.status, 69, "round \(round): \(run.description)")
                 XCTAssertEqual(run.json["reason"] as? String, "database_unavailable")
                 XCTAssertEqual(try mintRows(apr.code).grants, 0, "round \(round): nothing half-applied")
-                terminated += 1
+                waiting += 1
             } else {
-                XCTAssertTrue([0, 69].contains(run.status), run.description)
-                if killed == "1" && run.status == 69 { atRandom += 1 }
+                XCTAssertTrue([0, 69].contains(run.status), "round \(round): \(run.description)")
+                if run.status == 69 { if killer != nil { atStart += 1 } else if killed == "1" { atRandom += 1 } }
             }
+            try db.waitForNoSessions("grant-mint")
             let rows = try mintRows(apr.code)
             XCTAssertEqual(rows.grants, rows.events, "round \(round)")
 
@@ -187,6 +196,36 @@ final class GrantRaceTests: XCTestCase {
             XCTAssertEqual(next.status, 0, "round \(round): \(next.description)")
             XCTAssertEqual(try mintRows(apr.code).grants, 1)
         }
-        print("pg_terminate_backend: \(rounds) rounds: \(terminated) sessions terminated while waiting mid-transaction, \(atRandom) more at random instants; no half-applied state; every next run completed")
+        print("pg_terminate_backend: \(rounds) rounds: \(waiting) sessions terminated while waiting mid-transaction, \(atRandom) at random instants, \(atStart) as they started; no half-applied state, no raw error; every next run completed")
+    }
+
+    /// A session that, for a moment, ends every grant-mint session as soon
+    /// as it shows up; `wait()` waits for it to finish.
+    func startSessionKiller() throws -> Thread {
+        let db = self.db!
+        let started = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            let connection = try? db.connect()
+            started.signal()
+            _ = try? connection?.executeScript("""
+                DO $$ BEGIN
+                  FOR i IN 1..2000 LOOP
+                    PERFORM pg_stat_clear_snapshot();
+                    PERFORM pg_terminate_backend(pid) FROM pg_stat_activity
+                     WHERE datname = current_database() AND application_name = 'grant-mint';
+                  END LOOP;
+                END $$
+                """)
+        }
+        thread.start()
+        started.wait()
+        return thread
+    }
+}
+
+extension Thread {
+    /// Waits for the thread's block to return.
+    func wait() {
+        while !isFinished { usleep(1_000) }
     }
 }

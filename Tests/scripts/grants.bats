@@ -18,7 +18,9 @@ setup_file() {
     [[ -n ${PGHOST:-} ]] || return 0
     export PGDATABASE=aprkit_bats_grants_$$
     WORK=$(mktemp -d)
-    export WORK
+    # No handler files: apr-execute uses its built-in arms, whatever this
+    # machine has installed.
+    export WORK APR_HANDLERS_DIR=$WORK/handlers
     psql -qX -d postgres -U postgres -c "DROP DATABASE IF EXISTS $PGDATABASE WITH (FORCE)" \
         -c "CREATE DATABASE $PGDATABASE"
     PGUSER=postgres gov-migrate >/dev/null
