@@ -118,20 +118,8 @@ public final class Dispatcher {
         return outcome
     }
 
-    /// A dispatch whose dispatcher died (this session got its lock, and no
-    /// outcome was recorded): the APR fails; the handler never runs again.
-    /// Returns when the arm settled it meanwhile.
     private func settleInterrupted(_ plan: DispatchPlan) throws {
-        let at = plan.dispatch?["dispatched_at"]?.stringValue ?? "?"
-        let ref = plan.dispatch?["handler_ref"]?.stringValue ?? "its handler"
-        let message = "the dispatch of \(plan.aprCode) to \(ref) at \(at) was never settled: its dispatcher died while the handler ran; the APR is now failed and the handler is not run again; check what the handler did"
-        let result: JSONObject = ["reason": "dispatch_interrupted", "message": .string(message)]
-        let settled = try connection.jsonObject(
-            "SELECT apr_dispatch_settle($1, 'interrupted', NULL, $2::jsonb)", [plan.aprCode, result.serialized()],
-            readOnly: false)
-        if settled["already_settled"] == .bool(true) { return }
-        throw Refusal(.stop, "dispatch_interrupted", message,
-                      details: ["apr_code": .string(plan.aprCode), "dispatch": settled["dispatch"] ?? .null])
+        try settleInterruptedDispatch(of: plan.aprCode, plan.dispatch, on: connection)
     }
 
     private func syntaxCheck(_ handler: ExternalHandler) -> ExternalHandler.SyntaxCheck {
@@ -164,4 +152,21 @@ public final class Dispatcher {
         try connection.execute("SELECT apr_refuse($1, $2)", [reason, aprCode])
         throw Refusal(.software, "internal_error", "apr_refuse did not refuse \(reason)")
     }
+}
+
+/// Settles a dispatch whose dispatcher died (this session got its lock, and
+/// no outcome was recorded): the APR fails, the handler never runs again,
+/// and the STOP says so. Returns, instead, when the arm itself settled the
+/// dispatch meanwhile.
+func settleInterruptedDispatch(of aprCode: String, _ dispatch: JSONObject?, on connection: Connection) throws {
+    let at = dispatch?["dispatched_at"]?.stringValue ?? "?"
+    let ref = dispatch?["handler_ref"]?.stringValue ?? "its handler"
+    let message = "the dispatch of \(aprCode) to \(ref) at \(at) was never settled: its dispatcher died while the handler ran; the APR is now failed and the handler is not run again; check what the handler did"
+    let result: JSONObject = ["reason": "dispatch_interrupted", "message": .string(message)]
+    let settled = try connection.jsonObject(
+        "SELECT apr_dispatch_settle($1, 'interrupted', NULL, $2::jsonb)", [aprCode, result.serialized()],
+        readOnly: false)
+    if settled["already_settled"] == .bool(true) { return }
+    throw Refusal(.stop, "dispatch_interrupted", message,
+                  details: ["apr_code": .string(aprCode), "dispatch": settled["dispatch"] ?? .null])
 }

@@ -20,17 +20,18 @@ struct ExternalDispatch {
                           details: ["apr_code": .string(code), "handler": .string(handler.path)])
         }
         let claim = try connection.jsonObject("SELECT apr_dispatch_claim($1, $2)", [code, handler.arm], readOnly: false)
+        var status = claim["status"]?.stringValue
         switch claim["state"]?.stringValue {
         case "claimed":
             break
-        case "settled" where claim["status"] == "applied":
-            return .done(["apr_code": .string(code), "status": "applied", "dispatch": claim["dispatch"] ?? .null],
-                         unchanged: true)
+        case "unsettled":
+            // Its dispatcher died after this run read the plan: settle it
+            // (a STOP), never run it again, unless its arm settled it.
+            try settleInterruptedDispatch(of: code, claim["dispatch"]?.objectValue, on: connection)
+            status = try connection.execute("SELECT status FROM apr_requests WHERE apr_code = $1", [code]).value(0, 0)
+            return try alreadySettled(code, status: status, claim["dispatch"])
         default:
-            // Settled as failed, or unsettled (which the caller settles before
-            // getting here): never dispatched again.
-            try connection.execute("SELECT apr_refuse('apr_failed', $1)", [code])
-            throw Refusal(.software, "internal_error", "apr_refuse did not refuse apr_failed")
+            return try alreadySettled(code, status: status, claim["dispatch"])
         }
 
         let input = (claim["apr"] ?? .null).serialized() + "\n"
@@ -64,6 +65,16 @@ struct ExternalDispatch {
                           details: body)
         }
         return .done(body)
+    }
+
+    /// A dispatch settled before: "already done" when it applied; a failed
+    /// one is never dispatched again.
+    private func alreadySettled(_ code: String, status: String?, _ dispatch: JSONValue?) throws -> Outcome {
+        guard status == "applied" else {
+            try connection.execute("SELECT apr_refuse('apr_failed', $1)", [code])
+            throw Refusal(.software, "internal_error", "apr_refuse did not refuse apr_failed")
+        }
+        return .done(["apr_code": .string(code), "status": "applied", "dispatch": dispatch ?? .null], unchanged: true)
     }
 
     /// What the handler answered, as the dispatch and the APR record it.
