@@ -4,11 +4,14 @@ import PackageDescription
 /// Every command-line tool is a thin executable target named as the user types it,
 /// with its `@main` type in `Sources/<tool>/<UpperCamelTool>.swift`.
 let tools = [
+    "apr-execute",
     "apr-propose",
     "apr-quorum",
     "gov-migrate",
     "readback",
     "patch-apply",
+    "grant-mint",
+    "handler-bind",
 ]
 
 let package = Package(

@@ -37,3 +37,24 @@ public func forEachApr(_ apr: String?, _ output: inout Output, _ body: (String) 
         Outcome.catching { try body(try AprReference.code(from: record)) }
     }
 }
+
+/// As `forEachApr`, also handing over the stdin record the code came from
+/// (nil for `--apr`), for tools that check more of it than the code.
+public func forEachAprRecord(_ apr: String?, _ output: inout Output, _ body: (String, JSONObject?) throws -> Outcome) {
+    if let apr {
+        output.emit(Outcome.catching { try body(try AprReference.checked(apr), nil) })
+        return
+    }
+    forEachRecord(&output) { record in
+        Outcome.catching { try body(try AprReference.code(from: record), record) }
+    }
+}
+
+/// Emits each outcome `body` returns, or its refusal when it throws.
+public func emitAll(_ output: inout Output, _ body: () throws -> [Outcome]) {
+    do {
+        for outcome in try body() { output.emit(outcome) }
+    } catch {
+        output.emit(Outcome.catching { throw error })
+    }
+}

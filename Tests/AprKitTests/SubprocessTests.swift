@@ -1,29 +1,66 @@
-@testable import AprKit
+import AprKit
 import Foundation
 import XCTest
 
-/// Checks run as child processes without a shell: the status, the first
-/// line of stderr, the time limit, and arguments that reach the child as given.
+/// Child processes without a shell: stdin in, stdout and stderr out, the
+/// exit status or signal, output limits, the environment, and time limits.
 final class SubprocessTests: XCTestCase {
-    let bash = Subprocess.executable(["/usr/bin/bash", "/bin/bash"])!
-
-    func run(_ script: String, timeout: Int = 30) throws -> Subprocess.Result {
-        try Subprocess.run([bash, "-c", script], environment: Subprocess.checkEnvironment(), timeoutSeconds: timeout)
+    func testPassesStdinAndCollectsStdoutStderrAndTheExitStatus() throws {
+        let result = try Subprocess.run("/bin/sh", ["-c", "cat; echo oops >&2; exit 7"], input: Array("hello\n".utf8))
+        XCTAssertEqual(result.exitStatus, 7)
+        XCTAssertNil(result.signal)
+        XCTAssertEqual(String(decoding: result.stdout, as: UTF8.self), "hello\n")
+        XCTAssertEqual(String(decoding: result.stderr, as: UTF8.self), "oops\n")
     }
 
-    func testSuccessAndFailure() throws {
-        XCTAssertTrue(try run("exit 0").succeeded)
-        let failed = try run("echo 'first line' >&2; echo second >&2; exit 4")
-        XCTAssertFalse(failed.succeeded)
-        XCTAssertEqual(failed.exitStatus, 4)
-        XCTAssertEqual(failed.summary, "first line")
+    func testAnInputLargerThanAPipeDoesNotDeadlockAgainstALargeAnswer() throws {
+        let input = [UInt8](repeating: 0x61, count: 3 * 1024 * 1024)
+        let result = try Subprocess.run("/bin/cat", input: input, maxOutputBytes: 4 * 1024 * 1024)
+        XCTAssertEqual(result.exitStatus, 0)
+        XCTAssertEqual(result.stdout.count, input.count)
+        XCTAssertFalse(result.truncated)
+    }
+
+    func testKeepsAtMostTheLimitAndSaysSo() throws {
+        let result = try Subprocess.run("/bin/sh", ["-c", "head -c 100000 /dev/zero"], maxOutputBytes: 1000)
+        XCTAssertEqual(result.stdout.count, 1000)
+        XCTAssertTrue(result.truncated)
+    }
+
+    func testReportsTheSignalThatEndedTheProgram() throws {
+        let result = try Subprocess.run("/bin/sh", ["-c", "kill -9 $$"])
+        XCTAssertNil(result.exitStatus)
+        XCTAssertEqual(result.signal, SIGKILL)
+    }
+
+    func testAChildThatIgnoresItsStdinDoesNotKillTheParent() throws {
+        let result = try Subprocess.run("/bin/true", input: [UInt8](repeating: 0, count: 1 << 20))
+        XCTAssertEqual(result.exitStatus, 0)
+    }
+
+    func testAddsToTheEnvironment() throws {
+        let result = try Subprocess.run("/bin/sh", ["-c", "printf %s \"$APR_CODE\""], environment: ["APR_CODE": "APR-000007"])
+        XCTAssertEqual(String(decoding: result.stdout, as: UTF8.self), "APR-000007")
+    }
+
+    func testAMissingProgramIsASpawnError() {
+        XCTAssertThrowsError(try Subprocess.run("/nonexistent/handler")) { error in
+            XCTAssertEqual((error as? Subprocess.SpawnError)?.errno, ENOENT)
+        }
     }
 
     func testAChildThatOutlivesItsLimitIsKilled() throws {
-        let result = try run("exec sleep 30", timeout: 1)
+        let result = try Subprocess.run("/bin/sh", ["-c", "exec sleep 30"], timeoutSeconds: 1)
         XCTAssertTrue(result.timedOut)
         XCTAssertFalse(result.succeeded)
+        XCTAssertEqual(result.summary, "timed out")
         XCTAssertNil(result.exitStatus, "ended by SIGKILL")
+    }
+
+    func testTheSummaryIsTheFirstLineOfStderr() throws {
+        let failed = try Subprocess.run("/bin/sh", ["-c", "echo 'first line' >&2; echo second >&2; exit 4"])
+        XCTAssertFalse(failed.succeeded)
+        XCTAssertEqual(failed.summary, "first line")
     }
 
     func testArgumentsAreNotInterpretedByAShell() throws {
@@ -34,20 +71,15 @@ final class SubprocessTests: XCTestCase {
         // passed as given, it is one file that passes bash -n.
         let odd = dir + "/a file; exit 7 $(true)"
         try Data("echo fine\n".utf8).write(to: URL(fileURLWithPath: odd))
-        let result = try Subprocess.run([bash, "-n", odd], environment: Subprocess.checkEnvironment(), timeoutSeconds: 30)
+        let result = try Subprocess.run("/bin/bash", ["-n", odd])
         XCTAssertTrue(result.succeeded, result.summary)
     }
 
-    func testTheEnvironmentIsOnlyPathAndTheCLocale() throws {
+    func testACheckEnvironmentIsOnlyPathAndTheCLocale() throws {
         setenv("BASH_ENV", "/nonexistent/should-not-be-read", 1)
         defer { unsetenv("BASH_ENV") }
-        let result = try run("[ -z \"${BASH_ENV:-}\" ] && [ \"$LC_ALL\" = C ] || { env >&2; exit 1; }")
-        XCTAssertTrue(result.succeeded, result.stderr)
-    }
-
-    func testAProgramThatCannotBeRunIsRefused() throws {
-        XCTAssertThrowsError(try Subprocess.run(["/nonexistent/program"], environment: [], timeoutSeconds: 5)) { error in
-            XCTAssertEqual((error as? Refusal)?.reason, "spawn_failed")
-        }
+        let result = try Subprocess.run("/bin/bash", ["-c", "[ -z \"${BASH_ENV:-}\" ] && [ \"$LC_ALL\" = C ] || { env >&2; exit 1; }"],
+                                        environment: Subprocess.checkEnvironment(), inheritEnvironment: false)
+        XCTAssertTrue(result.succeeded, result.stderrText)
     }
 }

@@ -16,5 +16,5 @@ public struct Migration: Sendable, Equatable {
     public var checksum: String { SHA256.hexDigest(SHA256.hash(Array(sql.utf8))) }
 
     /// The schema migrations built into the tools, in the order they apply.
-    public static let bundled: [Migration] = [.core, .patch, .tools]
+    public static let bundled: [Migration] = [.core, .grants, .patch, .tools]
 }

@@ -20,8 +20,11 @@ struct PatchChecks: Sendable {
         guard let program = Subprocess.executable(shell) else {
             throw Refusal(.software, "checker_missing", "no \(shell[0]) to run \(syntaxCheck) with")
         }
-        return try Subprocess.run([program, "-n", path], environment: Subprocess.checkEnvironment(),
-                                  timeoutSeconds: PatchChecks.timeoutSeconds)
+        do {
+            return try check(program, ["-n", path])
+        } catch {
+            throw Refusal(.software, "spawn_failed", error.description)
+        }
     }
 
     /// Runs the post-swap check on the installed file at `path`.
@@ -30,13 +33,19 @@ struct PatchChecks: Sendable {
         case "syntax": return try syntax(path)
         case "self-check":
             do {
-                return try Subprocess.run([path, "--self-check"], environment: Subprocess.checkEnvironment(),
-                                          timeoutSeconds: PatchChecks.timeoutSeconds)
-            } catch let refusal as Refusal where refusal.reason == "spawn_failed" {
+                return try check(path, ["--self-check"])
+            } catch {
                 // An installed file that cannot even be run fails its check.
-                return Subprocess.Result(exitStatus: 126, timedOut: false, stderr: refusal.message)
+                return Subprocess.Result(exitStatus: 126, signal: nil, stdout: [], stderr: Array(error.description.utf8),
+                                         truncated: false)
             }
         default: throw Refusal(.software, "unknown_check", "the registry names an unknown post check \"\(postCheck)\"")
         }
+    }
+
+    /// A check: no shell, no stdin, only PATH and the C locale, a time limit.
+    private func check(_ program: String, _ arguments: [String]) throws(Subprocess.SpawnError) -> Subprocess.Result {
+        try Subprocess.run(program, arguments, environment: Subprocess.checkEnvironment(), inheritEnvironment: false,
+                           maxOutputBytes: 4096, timeoutSeconds: PatchChecks.timeoutSeconds)
     }
 }

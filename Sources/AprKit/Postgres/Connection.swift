@@ -17,20 +17,64 @@ public final class Connection {
             values.append(dbname)
         }
         let conn = withCStringArray(keys) { k in
-            withCStringArray(values) { v in PQconnectdbParams(k, v, 1) }
+            withCStringArray(values) { v in PQconnectStartParams(k, v, 1) }
         }
         guard let conn else {
             throw PGError(kind: .unavailable, sqlstate: nil, message: "out of memory allocating a connection")
         }
-        guard PQstatus(conn) == CONNECTION_OK else {
-            let message = Connection.trimmedMessage(PQerrorMessage(conn))
+        // Server notices (NOTICE, WARNING) are not the tool's output: stderr
+        // carries one line per refusal and nothing else. Set before the
+        // handshake, so that not even a FATAL that ends a session as it
+        // starts (pg_terminate_backend, a shutdown) is printed by libpq.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
+        if let failure = Connection.completeHandshake(conn) {
             PQfinish(conn)
-            throw PGError(kind: .unavailable, sqlstate: nil, message: message)
+            throw PGError(kind: .unavailable, sqlstate: nil, message: failure)
         }
         handle = conn
-        // Server notices (NOTICE, WARNING) are not the tool's output: stderr
-        // carries one line per refusal and nothing else.
-        PQsetNoticeProcessor(conn, { _, _ in }, nil)
+    }
+
+    /// Drives libpq's non-blocking handshake to its end, as PQconnectdbParams
+    /// would, within connect_timeout (PGCONNECT_TIMEOUT) when one is set.
+    /// Returns why it failed, or nil once connected.
+    private static func completeHandshake(_ conn: OpaquePointer) -> String? {
+        let failed = { trimmedMessage(PQerrorMessage(conn)) }
+        guard PQstatus(conn) != CONNECTION_BAD else { return failed() }
+        let timeout = connectTimeoutSeconds(conn)
+        let deadline = timeout > 0 ? monotonicSeconds() + Double(timeout) : nil
+        var state = PGRES_POLLING_WRITING
+        while true {
+            switch state {
+            case PGRES_POLLING_OK: return PQstatus(conn) == CONNECTION_OK ? nil : failed()
+            case PGRES_POLLING_FAILED: return failed()
+            default: break
+            }
+            var fds = [pollfd(fd: PQsocket(conn), events: Int16(state == PGRES_POLLING_READING ? POLLIN : POLLOUT), revents: 0)]
+            let wait = deadline.map { Int32(max(0, ($0 - monotonicSeconds()) * 1000)) } ?? -1
+            let ready = poll(&fds, 1, wait)
+            if ready < 0 && errno == EINTR { continue }
+            if ready == 0 { return "timeout expired after \(timeout) s (connect_timeout)" }
+            state = PQconnectPoll(conn)
+        }
+    }
+
+    private static func connectTimeoutSeconds(_ conn: OpaquePointer) -> Int {
+        guard let options = PQconninfo(conn) else { return 0 }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if String(cString: keyword) == "connect_timeout", let value = option.pointee.val {
+                return Int(String(cString: value)) ?? 0
+            }
+            option += 1
+        }
+        return 0
+    }
+
+    private static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     deinit { PQfinish(handle) }
@@ -96,7 +140,14 @@ public final class Connection {
             }
         }
         drainPipeline()
-        if let firstError { throw firstError }
+        if var firstError {
+            // libpq's own "server closed the connection" carries no SQLSTATE:
+            // a connection that died is unavailable (69), not an internal error.
+            if firstError.kind == .other, PQstatus(handle) != CONNECTION_OK {
+                firstError = PGError(kind: .unavailable, sqlstate: firstError.sqlstate, message: firstError.message)
+            }
+            throw firstError
+        }
         guard commitTag == "COMMIT" else {
             throw PGError(
                 kind: PQstatus(handle) == CONNECTION_OK ? .other : .unavailable, sqlstate: nil,
@@ -134,8 +185,10 @@ public final class Connection {
         var text = String(cString: cString)
         while text.last == "\n" || text.last == " " { text.removeLast() }
         if text.hasPrefix("ERROR:  ") { text.removeFirst(8) }
-        // libpq's connection errors span lines; the last one says why.
-        return text.split(separator: "\n").last.map(String.init) ?? text
+        // libpq's connection errors span lines; the last one says why. Lines
+        // that start with a tab only continue a hint ("\tThis probably means…").
+        let lines = text.split(separator: "\n").filter { !$0.hasPrefix("\t") }
+        return lines.last.map(String.init) ?? text
     }
 }
 

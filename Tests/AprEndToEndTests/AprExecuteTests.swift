@@ -1,0 +1,380 @@
+import Foundation
+import XCTest
+import _AprTestSupport
+
+/// apr-execute, run as a user runs it: the built-in authorize_build_step arm,
+/// external arms in a handlers directory, dry runs, refusals, a crash between
+/// dispatch and settle, and the self-check.
+final class AprExecuteTests: XCTestCase {
+    var db: TestDatabase!
+    var handlers: URL!
+    var outDir: URL!
+
+    override func setUpWithError() throws {
+        db = try TestDatabase()
+        try db.bindMintArm()
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("aprkit-exec-\(UUID().uuidString)")
+        handlers = base.appendingPathComponent("handlers")
+        outDir = base.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: handlers, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        db = nil
+        try? FileManager.default.removeItem(at: handlers.deletingLastPathComponent())
+    }
+
+    var environment: [String: String] { ["APR_HANDLERS_DIR": handlers.path, "HANDLER_OUT_DIR": outDir.path] }
+
+    func execute(_ args: [String] = [], stdin: String = "", as role: String? = "executor") throws -> ToolRun {
+        try Tool.run("apr-execute", ["-d", db.conninfo(as: role)] + args, stdin: stdin, env: environment)
+    }
+
+    /// A handler file in the handlers directory, executable.
+    func writeHandler(_ arm: String, _ body: String) throws {
+        let url = handlers.appendingPathComponent(arm)
+        try ("#!/bin/bash\nset -euo pipefail\n" + body).write(to: url, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+    }
+
+    /// The register_tool handler the external-arm tests use: it keeps the APR
+    /// it was given, counts its calls, and answers JSON.
+    func writeRegisterToolHandler(exitStatus: Int = 0) throws {
+        try writeHandler("register_tool", """
+            cat > "$HANDLER_OUT_DIR/$APR_CODE.stdin"
+            printf '%s\\n' "$APR_CODE" >> "$HANDLER_OUT_DIR/calls"
+            printf '{"registered": "%s", "arm": "%s"}\\n' "$APR_CODE" "$APR_ARM"
+            if [ \(exitStatus) -ne 0 ]; then echo "register_tool: catalog refused" >&2; fi
+            exit \(exitStatus)
+
+            """)
+    }
+
+    func approvedRegisterTool() throws -> ProposedApr {
+        let apr = try db.proposeApr([
+            "request_type": "register_tool", "action_code": "register_tool",
+            "proposed_action": ["tool_name": "grant-mint", "tool_path": "/usr/local/bin/grant-mint"],
+            "session_code": "S-C1-ABS-001", "reason": "ticket OPS-3",
+        ])
+        try db.vote(apr.code, by: ["eng1"])
+        return apr
+    }
+
+    func bindRegisterTool() throws {
+        try db.scalar("UPDATE apr_action_types SET handler_ref = 'apr-execute:register_tool' WHERE action_code = 'register_tool'")
+    }
+
+    var handlerCalls: [String] {
+        ((try? String(contentsOf: outDir.appendingPathComponent("calls"), encoding: .utf8)) ?? "")
+            .split(separator: "\n").map(String.init)
+    }
+
+    func assertRefused(_ run: ToolRun, _ reason: String, _ status: Int32, unchangedFrom digest: String,
+                       file: StaticString = #filePath, line: UInt = #line) throws {
+        try assertRefusal(run, by: "apr-execute", reason, status, in: db, unchangedFrom: digest, file: file, line: line)
+    }
+
+    // MARK: the built-in arm
+
+    func testDispatchesTheBuildStepArmOnceAndARerunIsUnchanged() throws {
+        let apr = try db.approvedBuildStep()
+        let run = try execute(stdin: apr.line)
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(run.json["handler_ref"] as? String, "apr-execute:authorize_build_step")
+        XCTAssertEqual(run.json["minted"] as? Bool, true)
+        XCTAssertEqual(try db.grantCount(), 1)
+        XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "applied")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_dispatches WHERE apr_code = $1", [apr.code]), "1")
+
+        let digest = try db.contentDigest()
+        let again = try execute(["--apr", apr.code])
+        XCTAssertEqual(again.status, 0, again.description)
+        XCTAssertEqual(again.json["unchanged"] as? Bool, true)
+        XCTAssertEqual(try db.contentDigest(), digest)
+    }
+
+    func testDryRunOnAProposedAprSaysWhatWouldDispatchAndWritesNothing() throws {
+        let apr = try db.proposeApr(Fixtures.buildStep())
+        let digest = try db.contentDigest()
+        let run = try execute(["--dry-run"], stdin: apr.line)
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(run.json["would_dispatch"] as? String, "apr-execute:authorize_build_step")
+        XCTAssertEqual(run.json["arm_kind"] as? String, "built-in")
+        XCTAssertEqual(run.json["eligible"] as? Bool, false)
+        XCTAssertEqual(run.json["blocked_by"] as? [String], ["not_approved", "quorum_not_met"])
+        XCTAssertEqual(try db.contentDigest(), digest)
+    }
+
+    func testDryRunOnAnApprovedAprIsEligibleAndWritesNothing() throws {
+        let apr = try db.approvedBuildStep()
+        let digest = try db.contentDigest()
+        let run = try execute(["--dry-run", "--apr", apr.code])
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(run.json["eligible"] as? Bool, true)
+        XCTAssertEqual(run.json["blocked_by"] as? [String], [])
+        XCTAssertEqual(try db.contentDigest(), digest)
+    }
+
+    func testDryRunOfThePendingSetWritesNothing() throws {
+        _ = try db.approvedBuildStep()
+        _ = try db.approvedBuildStep()
+        let digest = try db.contentDigest()
+        let run = try execute(["--pending", "--dry-run"])
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(run.lines.map { $0["eligible"] as? Bool }, [true, true])
+        XCTAssertEqual(try db.contentDigest(), digest)
+    }
+
+    // MARK: refusals, one fact changed each
+
+    func testRefusesAnUnboundHandler() throws {
+        let apr = try db.approvedBuildStep()
+        try db.scalar("UPDATE apr_action_types SET handler_ref = NULL WHERE action_code = 'authorize_build_step'")
+        let digest = try db.contentDigest()
+        try assertRefused(try execute(stdin: apr.line), "handler_unbound", 1, unchangedFrom: digest)
+    }
+
+    func testDispatchesAPatchToTheBuiltInPatchArmOnce() throws {
+        let patch = try PatchHarness()
+        let code = try patch.approved(PatchHarness.newScript)
+        try patch.db.scalar("UPDATE apr_action_types SET handler_ref = 'apr-execute:patch_ops_code' WHERE action_code = 'patch_ops_code'")
+        let first = try Tool.run("apr-execute", ["-d", patch.db.conninfo(as: "executor"), "--apr", code])
+        XCTAssertEqual(first.status, 0, first.description)
+        XCTAssertEqual(first.json["arm"] as? String, "patch_ops_code")
+        XCTAssertEqual(try patch.read(patch.target), PatchHarness.newScript)
+        XCTAssertEqual(try patch.db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [code]), "applied")
+        let again = try Tool.run("apr-execute", ["-d", patch.db.conninfo(as: "executor"), "--apr", code])
+        XCTAssertEqual(again.status, 0, again.description)
+        XCTAssertEqual(again.json["unchanged"] as? Bool, true)
+        XCTAssertEqual(try patch.db.scalar("SELECT count(*) FROM vps_deploy_log WHERE apr_code = $1", [code]), "1")
+    }
+
+    func testRefusesAnExternalArmWithoutItsHandlerFile() throws {
+        let apr = try approvedRegisterTool()
+        try bindRegisterTool()
+        let digest = try db.contentDigest()
+        try assertRefused(try execute(stdin: apr.line), "arm_not_implemented", 1, unchangedFrom: digest)
+        XCTAssertEqual(handlerCalls, [])
+    }
+
+    func testSkipsAnAprNotApproved() throws {
+        let apr = try db.proposeApr(Fixtures.buildStep())
+        try db.vote(apr.code, by: ["owner1"])
+        let digest = try db.contentDigest()
+        try assertRefused(try execute(stdin: apr.line), "not_approved", 2, unchangedFrom: digest)
+    }
+
+    func testSkipsWhenTheQuorumNoLongerPasses() throws {
+        let apr = try db.approvedBuildStep()
+        try db.scalar("SELECT apr_approver_set('owner1', 'owner', false)")
+        let digest = try db.contentDigest()
+        try assertRefused(try execute(stdin: apr.line), "quorum_not_met", 2, unchangedFrom: digest)
+    }
+
+    func testRefusesASuperuserSession() throws {
+        let apr = try db.approvedBuildStep()
+        let digest = try db.contentDigest()
+        try assertRefused(try execute(stdin: apr.line, as: nil), "privileged_session", 1, unchangedFrom: digest)
+    }
+
+    func testRefusesAnUnknownApr() throws {
+        let digest = try db.contentDigest()
+        try assertRefused(try execute(["--apr", "APR-424242"]), "unknown_apr", 1, unchangedFrom: digest)
+    }
+
+    // MARK: external arms
+
+    func testDispatchesAnExternalArmOnceWithTheAprOnStdin() throws {
+        try writeRegisterToolHandler()
+        try bindRegisterTool()
+        let apr = try approvedRegisterTool()
+        let run = try execute(stdin: apr.line)
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(run.json["status"] as? String, "applied")
+        XCTAssertEqual(run.json["arm"] as? String, "register_tool")
+        let answer = (run.json["handler"] as? [String: Any])?["answer"] as? [String: String]
+        XCTAssertEqual(answer, ["registered": apr.code, "arm": "register_tool"])
+        XCTAssertEqual(handlerCalls, [apr.code])
+        let given = try String(contentsOf: outDir.appendingPathComponent("\(apr.code).stdin"), encoding: .utf8)
+        let aprJSON = try JSONSerialization.jsonObject(with: Data(given.utf8)) as? [String: Any]
+        XCTAssertEqual(aprJSON?["apr_code"] as? String, apr.code)
+        XCTAssertEqual(aprJSON?["handler_ref"] as? String, "apr-execute:register_tool")
+        XCTAssertNotNil(aprJSON?["proposed_action"] as? [String: Any])
+        XCTAssertEqual(try db.scalar("SELECT status || ' ' || (applied_at IS NOT NULL) FROM apr_requests WHERE apr_code = $1", [apr.code]), "applied true")
+        XCTAssertEqual(try db.scalar("SELECT outcome || ' ' || exit_status FROM apr_dispatches WHERE apr_code = $1", [apr.code]), "applied 0")
+        XCTAssertEqual(try db.scalar("SELECT string_agg(event, ',' ORDER BY seq) FROM gov_ledger WHERE apr_code = $1 AND event IN ('dispatch', 'settle')", [apr.code]), "dispatch,settle")
+
+        let digest = try db.contentDigest()
+        let again = try execute(stdin: apr.line)
+        XCTAssertEqual(again.status, 0, again.description)
+        XCTAssertEqual(again.json["unchanged"] as? Bool, true)
+        XCTAssertEqual(handlerCalls, [apr.code], "dispatched once")
+        XCTAssertEqual(try db.contentDigest(), digest)
+    }
+
+    func testAnInstalledHandlerFileThatRunsGrantMintMintsOnce() throws {
+        // The owner runbook's handler: a file of the arm's name that composes
+        // the tools. It wins over the built-in arm; its grant-mint settles the
+        // dispatch apr-execute recorded, in the transaction of the grant.
+        try writeHandler("authorize_build_step", """
+            printf '%s\\n' "$APR_CODE" >> "$HANDLER_OUT_DIR/calls"
+            PATH="\(Tool.binDir):$PATH" exec grant-mint
+
+            """)
+        let apr = try db.approvedBuildStep()
+        let run = try execute(stdin: apr.line)
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(run.json["status"] as? String, "applied")
+        let answer = (run.json["handler"] as? [String: Any])?["answer"] as? [String: Any]
+        XCTAssertEqual(answer?["minted"] as? Bool, true)
+        XCTAssertEqual(handlerCalls, [apr.code])
+        XCTAssertEqual(try db.grantCount(), 1)
+        XCTAssertEqual(try db.scalar("SELECT outcome || ' ' || arm FROM apr_dispatches WHERE apr_code = $1", [apr.code]),
+                       "applied authorize_build_step")
+        XCTAssertEqual(try db.scalar("SELECT string_agg(event, ',' ORDER BY seq) FROM gov_ledger WHERE apr_code = $1 AND event IN ('dispatch', 'mint', 'settle')", [apr.code]),
+                       "dispatch,mint")
+
+        let digest = try db.contentDigest()
+        let again = try execute(stdin: apr.line)
+        XCTAssertEqual(again.status, 0, again.description)
+        XCTAssertEqual(again.json["unchanged"] as? Bool, true)
+        XCTAssertEqual(handlerCalls, [apr.code])
+        XCTAssertEqual(try db.contentDigest(), digest)
+    }
+
+    func testAFailingHandlerFailsTheAprAndItIsNeverDispatchedAgain() throws {
+        try writeRegisterToolHandler(exitStatus: 3)
+        try bindRegisterTool()
+        let apr = try approvedRegisterTool()
+        let run = try execute(stdin: apr.line)
+        XCTAssertEqual(run.status, 1, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "handler_failed")
+        XCTAssertTrue(run.stderr.contains("catalog refused"), run.stderr)
+        XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "failed")
+        XCTAssertEqual(try db.scalar("SELECT outcome || ' ' || exit_status FROM apr_dispatches WHERE apr_code = $1", [apr.code]), "failed 3")
+
+        let digest = try db.contentDigest()
+        try assertRefused(try execute(stdin: apr.line), "apr_failed", 1, unchangedFrom: digest)
+        XCTAssertEqual(handlerCalls, [apr.code])
+    }
+
+    func testAHandlerThatFailsItsSyntaxCheckIsNeverRun() throws {
+        try writeHandler("register_tool", "printf '%s\\n' \"$APR_CODE\" >> \"$HANDLER_OUT_DIR/calls\"\nif then fi\n")
+        try bindRegisterTool()
+        let apr = try approvedRegisterTool()
+        let digest = try db.contentDigest()
+        try assertRefused(try execute(stdin: apr.line), "syntax_check_failed", 1, unchangedFrom: digest)
+        XCTAssertEqual(handlerCalls, [])
+    }
+
+    func testACrashBetweenDispatchAndSettleIsSettledWithoutDispatchingAgain() throws {
+        // The handler does its work, then kills its dispatcher before the
+        // outcome is recorded: the crash the dispatch record exists for.
+        try writeHandler("register_tool", """
+            printf '%s\\n' "$APR_CODE" >> "$HANDLER_OUT_DIR/calls"
+            kill -9 "$PPID"
+
+            """)
+        try bindRegisterTool()
+        let apr = try approvedRegisterTool()
+        let crashed = try execute(stdin: apr.line)
+        XCTAssertEqual(crashed.status, SIGKILL, "killed by its handler: \(crashed.description)")
+        XCTAssertEqual(crashed.stdout, "")
+        try db.waitForNoSessions("apr-execute")
+        // What a readback sees: a dispatch without an outcome, the APR still approved.
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_dispatches WHERE apr_code = $1 AND outcome IS NULL", [apr.code]), "1")
+        XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "approved")
+
+        let settled = try execute(stdin: apr.line)
+        XCTAssertEqual(settled.status, 3, settled.description)
+        XCTAssertEqual(settled.json["reason"] as? String, "dispatch_interrupted")
+        XCTAssertEqual(settled.json["result"] as? String, "STOP")
+        XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "failed")
+        XCTAssertEqual(try db.scalar("SELECT outcome FROM apr_dispatches WHERE apr_code = $1", [apr.code]), "interrupted")
+        XCTAssertEqual(handlerCalls, [apr.code], "the handler is not run again")
+
+        let digest = try db.contentDigest()
+        try assertRefused(try execute(stdin: apr.line), "apr_failed", 1, unchangedFrom: digest)
+        XCTAssertEqual(handlerCalls, [apr.code])
+    }
+
+    func testAnotherExecutorWaitsForADispatchInFlightAndNeverRepeatsIt() throws {
+        let started = outDir.appendingPathComponent("started").path
+        let release = outDir.appendingPathComponent("release").path
+        try writeHandler("register_tool", """
+            printf '%s\\n' "$APR_CODE" >> "$HANDLER_OUT_DIR/calls"
+            : > "\(started)"
+            while [ ! -e "\(release)" ]; do sleep 0.02; done
+            echo '{}'
+
+            """)
+        try bindRegisterTool()
+        let apr = try approvedRegisterTool()
+        let first = try LaunchedTool("apr-execute", ["-d", db.conninfo(as: "executor"), "--apr", apr.code], env: environment)
+        while !FileManager.default.fileExists(atPath: started) { usleep(10_000) }
+
+        let digest = try db.contentDigest()
+        let second = try execute(["--apr", apr.code, "--lock-wait", "1"])
+        try assertRefused(second, "dispatch_in_progress", 75, unchangedFrom: digest)
+
+        _ = FileManager.default.createFile(atPath: release, contents: nil)
+        let done = first.wait()
+        XCTAssertEqual(done.status, 0, done.description)
+        let third = try execute(["--apr", apr.code])
+        XCTAssertEqual(third.status, 0, third.description)
+        XCTAssertEqual(third.json["unchanged"] as? Bool, true)
+        XCTAssertEqual(handlerCalls, [apr.code])
+    }
+
+    // MARK: --pending and --self-check
+
+    func testPendingDispatchesEveryApprovedAprAndReportsEachRefusal() throws {
+        try writeRegisterToolHandler()
+        try bindRegisterTool()
+        let build = try db.approvedBuildStep()
+        let tool = try approvedRegisterTool()
+        let patch = try db.proposeApr(Fixtures.patch(filePath: "/opt/ops/bin/handler", content: "true\n"))
+        try db.vote(patch.code, by: ["owner1", "owner2"])   // approved, but patch_ops_code is unbound
+        let proposed = try db.proposeApr(Fixtures.buildStep())   // not approved: not taken
+        let run = try execute(["--pending"])
+        XCTAssertEqual(run.status, 1, run.description)
+        let byCode = Dictionary(uniqueKeysWithValues: run.lines.map { ($0["apr_code"] as? String ?? "?", $0) })
+        XCTAssertEqual(run.lines.count, 3, run.description)
+        XCTAssertEqual(byCode[build.code]?["minted"] as? Bool, true)
+        XCTAssertEqual(byCode[tool.code]?["status"] as? String, "applied")
+        XCTAssertEqual(run.lines.first { $0["ok"] as? Bool == false }?["reason"] as? String, "handler_unbound")
+        XCTAssertNil(byCode[proposed.code])
+        XCTAssertEqual(handlerCalls, [tool.code])
+
+        let digest = try db.contentDigest()
+        let again = try execute(["--pending"])
+        XCTAssertEqual(again.lines.count, 1, "only the unbound APR is left: \(again.stdout)")
+        XCTAssertEqual(try db.contentDigest(), digest)
+    }
+
+    func testSelfCheckWithNothingPendingIsANoOpPass() throws {
+        try writeRegisterToolHandler()
+        let digest = try db.contentDigest()
+        let run = try execute(["--self-check", "--pending"])
+        XCTAssertEqual(run.status, 0, run.description)
+        let arms = run.lines.compactMap { $0["arm"] as? String }
+        XCTAssertEqual(arms, ["authorize_build_step", "patch_ops_code", "register_tool"])
+        XCTAssertEqual(run.lines.first { $0["arm"] as? String == "register_tool" }?["syntax_check"] as? String, "bash -n")
+        XCTAssertEqual(run.lines.last?["self_check"] as? String, "passed")
+        XCTAssertEqual(run.lines.last?["pending"] as? Int, 0)
+        XCTAssertEqual(try db.contentDigest(), digest)
+    }
+
+    func testSelfCheckFailsOnAHandlerThatFailsItsSyntaxCheckAndDispatchesNothing() throws {
+        try writeHandler("register_tool", "if then fi\n")
+        let apr = try db.approvedBuildStep()
+        let digest = try db.contentDigest()
+        let run = try execute(["--self-check", "--pending"])
+        XCTAssertEqual(run.status, 1, run.description)
+        XCTAssertEqual(run.lines.first { $0["ok"] as? Bool == false }?["reason"] as? String, "syntax_check_failed")
+        XCTAssertEqual(run.lines.last?["self_check"] as? String, "failed")
+        XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "approved")
+        XCTAssertEqual(try db.contentDigest(), digest)
+    }
+}

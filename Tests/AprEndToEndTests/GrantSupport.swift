@@ -1,0 +1,150 @@
+import AprKit
+import Foundation
+import XCTest
+import _AprTestSupport
+
+/// An APR as apr-propose prints it: its code and the JSON line.
+struct ProposedApr {
+    let code: String
+    let line: String
+}
+
+extension TestDatabase {
+    /// Proposes through the database function as `proposer` (what apr-propose
+    /// does, without starting a process) and returns the APR line.
+    func proposeApr(_ proposal: [String: Any], as role: String = "proposer") throws -> ProposedApr {
+        let action = String(decoding: try JSONSerialization.data(withJSONObject: proposal["proposed_action"]!), as: UTF8.self)
+        let line = try connect(as: role).execute(
+            "SELECT apr_propose($1, $2, $3::jsonb, $4, $5)",
+            [proposal["request_type"] as? String, proposal["action_code"] as? String, action,
+             proposal["session_code"] as? String, proposal["reason"] as? String]).value(0, 0)!
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        return ProposedApr(code: object["apr_code"] as! String, line: line)
+    }
+
+    func vote(_ code: String, _ decision: String = "approve", by approvers: [String]) throws {
+        for approver in approvers {
+            try connect(as: approver).execute("SELECT apr_vote($1, $2)", [code, decision])
+        }
+    }
+
+    /// An authorize_build_step APR approved by the high-risk quorum (owner1, owner2).
+    func approvedBuildStep(ttl: Int = 3600) throws -> ProposedApr {
+        let apr = try proposeApr(Fixtures.buildStep(ttl: ttl))
+        try vote(apr.code, by: ["owner1", "owner2"])
+        return apr
+    }
+
+    /// Binds the built-in mint arm as test set-up, directly as the schema
+    /// owner; binding through handler-bind is what HandlerBindTests test.
+    func bindMintArm() throws {
+        try scalar("UPDATE apr_action_types SET handler_ref = 'apr-execute:authorize_build_step' WHERE action_code = 'authorize_build_step'")
+    }
+
+    func grantCount() throws -> Int { Int(try scalar("SELECT count(*) FROM governance_build_authorization")!)! }
+
+    /// Runs SQL as the superuser with triggers off, for set-up the guards
+    /// refuse (an APR's expiry in the past).
+    func bypassingTriggers(_ sql: String) throws {
+        try connect().executeScript("SET session_replication_role = replica; \(sql); RESET session_replication_role")
+    }
+
+    /// Waits until `count` sessions of `application` wait on a lock: the way
+    /// the race tests know every process has reached the held lock. Fails
+    /// (never hangs) when they do not within a minute.
+    func waitForLockWaiters(_ application: String, count: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let waiting = Int(try scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND wait_event_type = 'Lock'",
+                [application]) ?? "0") ?? 0
+            if waiting >= count { return }
+            usleep(10_000)
+        }
+        XCTFail("\(count) \(application) sessions never waited on the lock", file: file, line: line)
+        throw TestSupportError("lock waiters missing")
+    }
+
+    /// Waits until no session of `application` is left (a killed client's
+    /// backend takes a moment to notice).
+    func waitForNoSessions(_ application: String) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if try scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1",
+                          [application]) == "0" { return }
+            usleep(5_000)
+        }
+        throw TestSupportError("\(application) sessions still there after a minute")
+    }
+}
+
+/// A tool started in the background: its output goes to files, so any
+/// number can run at once without a reader thread each.
+final class LaunchedTool {
+    let process = Process()
+    private let outURL: URL
+    private let errURL: URL
+
+    init(_ name: String, _ args: [String], stdin: String = "", env: [String: String] = [:]) throws {
+        let dir = FileManager.default.temporaryDirectory
+        outURL = dir.appendingPathComponent("aprkit-\(UUID().uuidString).out")
+        errURL = dir.appendingPathComponent("aprkit-\(UUID().uuidString).err")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: "\(Tool.binDir)/\(name)")
+        process.arguments = args
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in env { environment[k] = v }
+        process.environment = environment
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        signal(SIGPIPE, SIG_IGN)
+        try process.run()
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try? input.fileHandleForWriting.close()
+    }
+
+    func kill9() { kill(process.processIdentifier, SIGKILL) }
+
+    /// Waits for the tool to end and returns what it printed.
+    func wait() -> ToolRun {
+        process.waitUntilExit()
+        defer {
+            try? FileManager.default.removeItem(at: outURL)
+            try? FileManager.default.removeItem(at: errURL)
+        }
+        let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        // A signal shows as status 128 + n, as in the shell.
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return ToolRun(status: status, stdout: out, stderr: err)
+    }
+}
+
+extension ToolRun {
+    /// A raw database error reached the user: a refusal that is not one of
+    /// aprkit's reason codes, or stderr without the tool's prefix.
+    func leaksRawDatabaseError(tool: String) -> Bool {
+        let rawReasons: Set = ["database_error", "internal_error"]
+        if lines.contains(where: { rawReasons.contains($0["reason"] as? String ?? "") }) { return true }
+        return stderr.split(separator: "\n").contains { !$0.hasPrefix("\(tool): ") }
+    }
+}
+
+/// A refusal as every aprkit tool gives it: the exit status, one JSON line
+/// with `ok: false`, the reason and its result word, one stderr line
+/// `tool: … (reason)`, and not one row written.
+func assertRefusal(_ run: ToolRun, by tool: String, _ reason: String, _ status: Int32, in db: TestDatabase,
+                   unchangedFrom digest: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    let word = [2: "SKIP", 3: "STOP"][status] ?? "FAIL"
+    XCTAssertEqual(run.status, status, run.description, file: file, line: line)
+    XCTAssertEqual(run.lines.count, 1, run.stdout, file: file, line: line)
+    XCTAssertEqual(run.json["ok"] as? Bool, false, file: file, line: line)
+    XCTAssertEqual(run.json["reason"] as? String, reason, run.description, file: file, line: line)
+    XCTAssertEqual(run.json["result"] as? String, word, file: file, line: line)
+    XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr, file: file, line: line)
+    XCTAssertTrue(run.stderr.hasPrefix("\(tool): ") && run.stderr.hasSuffix("(\(reason))\n"), run.stderr, file: file, line: line)
+    XCTAssertEqual(try db.contentDigest(), digest, "nothing written", file: file, line: line)
+}
