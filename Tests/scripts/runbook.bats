@@ -4,8 +4,8 @@
 # exit status is 3 (2 for the quorum block), and the governed state and the
 # handler files are as they were before the run.
 
-bats_require_minimum_version 1.5.0
 # shellcheck disable=SC2154  # bats sets output, stderr and lines
+bats_require_minimum_version 1.5.0
 
 setup() {
     load runbook_helpers

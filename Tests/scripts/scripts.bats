@@ -1,0 +1,53 @@
+#!/usr/bin/env bats
+# The project's own scripts: setup, check-man-options, local-cluster and the
+# demo (the runbook steps and bin/ are in runbook.bats, pg-local and install
+# in theirs).
+
+# shellcheck disable=SC2030,SC2031,SC2154  # bats: each test is a subshell; it sets output, stderr
+bats_require_minimum_version 1.5.0
+
+setup() {
+    ROOT=$(readlink -f "$BATS_TEST_DIRNAME/../..")
+    BIN=${APRKIT_BIN_DIR:-$ROOT/.build/debug}
+    export ROOT BIN
+}
+
+@test "setup is silent and exits 0 when nothing is missing" {
+    run -0 --separate-stderr "$ROOT/scripts/setup"
+    [ -z "$output" ]
+    [ -z "$stderr" ]
+}
+
+@test "check-man-options passes on the tree and names an option a page lacks" {
+    APRKIT_BIN_DIR=$BIN run -0 "$ROOT/scripts/check-man-options"
+    # A copy of the tree whose apr-quorum page has lost --vote.
+    copy=$BATS_TEST_TMPDIR/tree
+    mkdir -p "$copy"
+    cp -R "$ROOT/scripts" "$ROOT/man" "$copy/"
+    mkdir -p "$copy/Sources/apr-quorum"
+    sed -i '/Fl -vote/d' "$copy/man/apr-quorum.1"
+    APRKIT_BIN_DIR=$BIN run -1 --separate-stderr "$copy/scripts/check-man-options" apr-quorum
+    [[ $stderr == *"apr-quorum"*"--vote"* ]]
+}
+
+@test "local-cluster refuses a bad command with 64 and stops twice cleanly" {
+    export APRKIT_STATE_DIR=$BATS_TEST_TMPDIR/state PATH="$BIN:$PATH"
+    run -64 "$ROOT/scripts/local-cluster" bogus
+    run -0 "$ROOT/scripts/local-cluster" stop
+    run -0 "$ROOT/scripts/local-cluster" stop
+}
+
+@test "the demo runs the runbook end to end and says how to roll back" {
+    state=$(mktemp -d /tmp/aprkit-demo.XXXXXX)
+    APRKIT_DEMO_DIR=$state run -0 --separate-stderr "$ROOT/scripts/demo"
+    [[ $stderr == *"owner-runbook: steps 1 to 8 done"* ]]
+    [[ $output == *'"checklist":"post-grant","items":15,"passed":15,"failed":0'* ]]
+    [[ $output == *'"item":"W7_handler_bound_and_implemented","ok":true'* ]]
+    [[ $output == *"GBA-C1-APR-"*"active"* ]]
+    [[ $output == *"bin/rollback --local"* ]]
+    # The rollback it prints works.
+    APRKIT_STATE_DIR=$state PATH="$BIN:$PATH" run -0 --separate-stderr "$ROOT/bin/rollback" --local
+    [[ $stderr == *"rollback complete"* ]]
+    APRKIT_STATE_DIR=$state run -0 "$ROOT/scripts/local-cluster" stop
+    rm -rf "$state"
+}
