@@ -41,16 +41,16 @@ final class ArmRegistryTests: XCTestCase {
             return XCTFail("the installed handler file is the arm")
         }
         try write("patch_ops_code", "#!/bin/bash\ntrue\n", mode: 0o644)
-        guard case .notImplemented = registry.resolve(handlerRef: "apr-execute:patch_ops_code") else {
+        guard case .unresolved = registry.resolve(handlerRef: "apr-execute:patch_ops_code") else {
             return XCTFail("a handler file that cannot run is a broken arm")
         }
     }
 
     func testAnExternalArmIsAnExecutableFileNamedAfterIt() throws {
         let registry = ArmRegistry(handlersDirectory: dir.path)
-        guard case .notImplemented = registry.resolve(arm: "register_tool") else { return XCTFail("no file yet") }
+        guard case .unresolved = registry.resolve(arm: "register_tool") else { return XCTFail("no file yet") }
         try write("register_tool", "#!/bin/bash\necho '{}'\n", mode: 0o644)
-        guard case .notImplemented = registry.resolve(arm: "register_tool") else { return XCTFail("not executable") }
+        guard case .unresolved = registry.resolve(arm: "register_tool") else { return XCTFail("not executable") }
         try write("register_tool", "#!/bin/bash\necho '{}'\n")
         guard case .external(let handler) = registry.resolve(arm: "register_tool") else { return XCTFail("executable now") }
         XCTAssertEqual(handler.path, dir.appendingPathComponent("register_tool").path)

@@ -31,7 +31,7 @@ public struct HandlerBinding {
         }
         let current = try currentBinding(of: actionCode)
         switch arms.resolve(handlerRef: handlerRef) {
-        case .notImplemented(let why):
+        case .unresolved(let why):
             throw Refusal(.fail, "arm_not_implemented", why, details: ["action_code": .string(actionCode), "handler_ref": .string(handlerRef)])
         case .builtIn(let arm) where arm.actionCode != actionCode:
             throw Refusal(.fail, "arm_action_mismatch", "the built-in \(arm.name) arm executes \(arm.actionCode) APRs, not \(actionCode)",

@@ -13,8 +13,8 @@ public struct ArmRegistry: Sendable {
     public enum Resolution: Sendable {
         case builtIn(any BuiltInArm)
         case external(ExternalHandler)
-        /// Not implemented: why, in one line.
-        case notImplemented(String)
+        /// No arm answers to the name (refused as arm_not_implemented): why, in one line.
+        case unresolved(String)
     }
 
     public let handlersDirectory: String
@@ -40,7 +40,7 @@ public struct ArmRegistry: Sendable {
 
     public func resolve(handlerRef: String) -> Resolution {
         guard let arm = ArmRegistry.arm(of: handlerRef) else {
-            return .notImplemented("\(handlerRef) is not an arm of \(ArmRegistry.executor)")
+            return .unresolved("\(handlerRef) is not an arm of \(ArmRegistry.executor)")
         }
         return resolve(arm: arm)
     }
@@ -50,11 +50,11 @@ public struct ArmRegistry: Sendable {
         if handler.exists {
             // A file that is there but cannot run is a broken arm, not a
             // reason to fall back to other code.
-            guard handler.isExecutable else { return .notImplemented("\(handler.path) is not an executable file") }
+            guard handler.isExecutable else { return .unresolved("\(handler.path) is not an executable file") }
             return .external(handler)
         }
         if let builtIn = BuiltInArms.named(arm) { return .builtIn(builtIn) }
-        return .notImplemented("no handler file \(handler.path) and no built-in arm \(arm)")
+        return .unresolved("no handler file \(handler.path) and no built-in arm \(arm)")
     }
 
     /// The handler files in the handlers directory whose names are arm names,

@@ -63,7 +63,7 @@ public final class Dispatcher {
             case .external(let handler):
                 kind = "external"
                 if !syntaxCheck(handler).passed { blocked.append("syntax_check_failed") }
-            case .notImplemented:
+            case .unresolved:
                 blocked.append("arm_not_implemented")
             }
         }
@@ -97,7 +97,7 @@ public final class Dispatcher {
         switch resolution {
         case nil:
             try refuse("handler_unbound", code)
-        case .notImplemented(let why)?:
+        case .unresolved(let why)?:
             throw Refusal(.fail, "arm_not_implemented", why,
                           details: ["apr_code": .string(code), "handler_ref": .string(orNull: plan.handlerRef)])
         case .builtIn(let arm)?:

@@ -45,7 +45,7 @@ public struct SelfCheck {
             }
         }
         for (action, ref) in bound {
-            if case .notImplemented(let why) = arms.resolve(handlerRef: ref),
+            if case .unresolved(let why) = arms.resolve(handlerRef: ref),
                !files.contains(where: { $0.arm == ArmRegistry.arm(of: ref) }) {
                 outcomes.append(.refused(Refusal(.fail, "arm_not_implemented", "\(action) is bound to \(ref): \(why)",
                     details: ["action_code": .string(action), "handler_ref": .string(ref)])))
