@@ -95,19 +95,31 @@ public final class Connection {
     public func transaction(
         _ statements: [Statement], isolation: Isolation = .readCommitted
     ) throws(PGError) -> [QueryResult] {
+        let results = try pipeline([Statement("BEGIN ISOLATION LEVEL \(isolation.rawValue)")] + statements + [Statement("COMMIT")])
+        let commitTag = results.last?.commandTag
+        guard commitTag == "COMMIT" else {
+            throw PGError(
+                kind: PQstatus(handle) == CONNECTION_OK ? .other : .unavailable, sqlstate: nil,
+                message: "the server did not confirm COMMIT (it answered \(commitTag ?? "nothing"))")
+        }
+        return Array(results.dropFirst().dropLast())
+    }
+
+    /// Sends every statement, then one sync, and reads every answer: one round
+    /// trip. Returns a result per statement, or throws the first error (the
+    /// statements after it were skipped by the server). An explicit
+    /// transaction the statements left open or aborted is rolled back.
+    public func pipeline(_ statements: [Statement]) throws(PGError) -> [QueryResult] {
         guard PQenterPipelineMode(handle) == 1 else { throw lastError() }
         defer {
             PQexitPipelineMode(handle)
-            // A failed statement leaves an explicit transaction open and
-            // aborted (the pipeline skipped COMMIT): end it.
             if PQtransactionStatus(handle) == PQTRANS_INERROR || PQtransactionStatus(handle) == PQTRANS_INTRANS {
                 PQclear(PQexec(handle, "ROLLBACK"))
             }
         }
         var sent = 0
         var sendFailed = false
-        let all = [Statement("BEGIN ISOLATION LEVEL \(isolation.rawValue)")] + statements + [Statement("COMMIT")]
-        for statement in all {
+        for statement in statements {
             let ok = withCStringArray(statement.params) { p in
                 PQsendQueryParams(handle, statement.sql, Int32(statement.params.count), nil, p, nil, nil, 0)
             }
@@ -123,8 +135,7 @@ public final class Connection {
 
         var results: [QueryResult] = []
         var firstError: PGError?
-        var commitTag: String?
-        for index in 0..<sent {
+        for _ in 0..<sent {
             guard let raw = PQgetResult(handle) else { break }
             let result = QueryResult(owning: raw)
             // Each query in a pipeline is followed by a NULL that ends its results.
@@ -135,8 +146,7 @@ public final class Connection {
             case PGRES_PIPELINE_ABORTED:
                 break
             default:
-                if index == sent - 1 { commitTag = result.commandTag }
-                else if index > 0 { results.append(result) }
+                results.append(result)
             }
         }
         drainPipeline()
@@ -148,11 +158,7 @@ public final class Connection {
             }
             throw firstError
         }
-        guard commitTag == "COMMIT" else {
-            throw PGError(
-                kind: PQstatus(handle) == CONNECTION_OK ? .other : .unavailable, sqlstate: nil,
-                message: "the server did not confirm COMMIT (it answered \(commitTag ?? "nothing"))")
-        }
+        guard results.count == statements.count else { throw lastError() }
         return results
     }
 

@@ -47,11 +47,16 @@ public struct LedgerHead: Sendable, Equatable {
     static let currentSQL = "SELECT seq, hash FROM gov_ledger ORDER BY seq DESC LIMIT 1"
 
     static func current(_ connection: Connection) throws(PGError) -> LedgerHead {
-        let r = try connection.execute(currentSQL)
+        LedgerHead(current: try connection.execute(currentSQL))
+    }
+
+    /// The head that `currentSQL` answered.
+    init(current r: QueryResult) {
         guard r.rowCount == 1, let seq = r.value(0, 0).flatMap({ Int64($0) }), let hash = r.value(0, 1) else {
-            return .genesis
+            self = .genesis
+            return
         }
-        return LedgerHead(seq: seq, hash: hash)
+        self.init(seq: seq, hash: hash)
     }
 
     /// Replaces the file at `path` atomically: a reader sees the old head or

@@ -50,7 +50,8 @@ public struct ReadbackResult: Sendable {
 
 /// Runs a checklist read-only: one REPEATABLE READ READ ONLY transaction, so
 /// every item sees the same snapshot, nothing can be written, and a hot
-/// standby serves it. A failing query fails its item, not the run; a lost
+/// standby serves it. The items go in one round trip; a failing query fails
+/// its item, not the run (the run is then read again item by item); a lost
 /// connection or a snapshot conflict ends the run (and the latter is retried).
 public struct ReadbackRunner {
     let connection: Connection
@@ -61,30 +62,55 @@ public struct ReadbackRunner {
                     readLedgerHead: Bool = false) throws(PGError) -> ReadbackResult {
         let values = parameters.values
         return try connection.retrying { () throws(PGError) -> ReadbackResult in
-            try connection.execute("BEGIN ISOLATION LEVEL \(Isolation.readOnly.rawValue)")
             do throws(PGError) {
-                // Queries only read, so after a failed one, rolling back to
-                // this one savepoint is all it takes to go on.
-                try connection.execute("SAVEPOINT readback_item")
-                var results: [ItemResult] = []
-                for item in checklist.items {
-                    let params = item.query.names.map { values[$0] ?? nil }
-                    do throws(PGError) {
-                        let result = try connection.execute(item.query.sql, params)
-                        results.append(ItemResult(item: item, parameters: values, result: result))
-                    } catch where error.failsItemOnly {
-                        results.append(ItemResult(item: item, parameters: values, found: nil,
-                                                  problem: "the query failed: \(error.message)"))
-                        try connection.execute("ROLLBACK TO SAVEPOINT readback_item")
-                    }
-                }
-                let head = readLedgerHead ? try LedgerHead.current(connection) : nil
-                try connection.execute("ROLLBACK")
-                return ReadbackResult(checklist: checklist, items: results, ledgerHead: head)
-            } catch {
-                _ = try? connection.execute("ROLLBACK")
-                throw error
+                return try runInOneRoundTrip(checklist, values, readLedgerHead: readLedgerHead)
+            } catch where error.failsItemOnly {
+                // An item's query failed, which ends a pipeline: run again item
+                // by item, so that the failure fails that item only.
+                return try runItemByItem(checklist, values, readLedgerHead: readLedgerHead)
             }
+        }
+    }
+
+    /// Every item, and the ledger head, in one pipeline: the usual case.
+    private func runInOneRoundTrip(_ checklist: Checklist, _ values: [String: String?],
+                                   readLedgerHead: Bool) throws(PGError) -> ReadbackResult {
+        let items = checklist.items.map { item in Statement(item.query.sql, item.query.names.map { values[$0] ?? nil }) }
+        let head = readLedgerHead ? [Statement(LedgerHead.currentSQL)] : []
+        let results = try connection.pipeline(
+            [Statement("BEGIN ISOLATION LEVEL \(Isolation.readOnly.rawValue)")] + items + head + [Statement("ROLLBACK")])
+        let answers = results.dropFirst().prefix(items.count)
+        return ReadbackResult(
+            checklist: checklist,
+            items: zip(checklist.items, answers).map { ItemResult(item: $0, parameters: values, result: $1) },
+            ledgerHead: readLedgerHead ? LedgerHead(current: results[items.count + 1]) : nil)
+    }
+
+    private func runItemByItem(_ checklist: Checklist, _ values: [String: String?],
+                               readLedgerHead: Bool) throws(PGError) -> ReadbackResult {
+        try connection.execute("BEGIN ISOLATION LEVEL \(Isolation.readOnly.rawValue)")
+        do throws(PGError) {
+            // Queries only read, so after a failed one, rolling back to
+            // this one savepoint is all it takes to go on.
+            try connection.execute("SAVEPOINT readback_item")
+            var results: [ItemResult] = []
+            for item in checklist.items {
+                let params = item.query.names.map { values[$0] ?? nil }
+                do throws(PGError) {
+                    let result = try connection.execute(item.query.sql, params)
+                    results.append(ItemResult(item: item, parameters: values, result: result))
+                } catch where error.failsItemOnly {
+                    results.append(ItemResult(item: item, parameters: values, found: nil,
+                                              problem: "the query failed: \(error.message)"))
+                    try connection.execute("ROLLBACK TO SAVEPOINT readback_item")
+                }
+            }
+            let head = readLedgerHead ? try LedgerHead.current(connection) : nil
+            try connection.execute("ROLLBACK")
+            return ReadbackResult(checklist: checklist, items: results, ledgerHead: head)
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
         }
     }
 }
