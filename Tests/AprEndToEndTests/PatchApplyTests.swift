@@ -127,7 +127,7 @@ final class PatchApplyTests: XCTestCase {
         let apr = try h.approved("#!/bin/bash\nif then\n")
         XCTAssertEqual(try h.patchApply(["--apr", apr]).status, 3)
         let before = try h.snapshot()
-        try h.assertRefused(try h.patchApply(["--apr", apr]), status: 1, reason: "apr_closed", unchangedSince: before)
+        try h.assertRefused(try h.patchApply(["--apr", apr]), status: 1, reason: "apr_failed", unchangedSince: before)
     }
 
     /// A killed run swapped the file in but never recorded it; the next run

@@ -28,7 +28,7 @@ final class PatchRefusalTests: XCTestCase {
     func testRefusesAnAprTheQuorumHasNotApproved() throws {
         let apr = try h.propose(PatchHarness.newScript)
         try h.vote(apr, as: ["owner1"])
-        try refuse(apr, status: 2, reason: "apr_not_approved")
+        try refuse(apr, status: 2, reason: "not_approved")
     }
 
     func testRefusesAnApprovedAprWhoseQuorumNoLongerPasses() throws {
@@ -40,7 +40,7 @@ final class PatchRefusalTests: XCTestCase {
     func testRefusesARejectedApr() throws {
         let apr = try h.propose(PatchHarness.newScript)
         try h.vote(apr, "reject", as: ["owner1"])
-        try refuse(apr, status: 1, reason: "apr_closed")
+        try refuse(apr, status: 1, reason: "apr_rejected")
     }
 
     func testRefusesAnExpiredApr() throws {

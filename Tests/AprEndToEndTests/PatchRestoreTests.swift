@@ -47,7 +47,7 @@ final class PatchRestoreTests: XCTestCase {
     func testARestoredAprIsNotAppliedAgain() throws {
         XCTAssertEqual(try restore().status, 0)
         let before = try h.snapshot()
-        try h.assertRefused(try h.patchApply(["--apr", apr]), status: 1, reason: "apr_closed", unchangedSince: before)
+        try h.assertRefused(try h.patchApply(["--apr", apr]), status: 1, reason: "apr_revoked", unchangedSince: before)
     }
 
     func testRefusesACorruptedBackupAndLeavesTheTargetAsItIs() throws {

@@ -82,7 +82,7 @@ final class PatchSchemaTests: XCTestCase {
 
     func testARecordOfAnUnapprovedAprIsRefused() throws {
         let apr = try propose()
-        try assertRefused("apr_not_approved") { try record(apr) }
+        try assertRefused("not_approved") { try record(apr) }
     }
 
     func testASuccessWhoseBytesAreNotTheApprovedOnesIsRefused() throws {

@@ -28,10 +28,12 @@ final class ToolRegistryTests: XCTestCase {
         try db.scalar("SELECT gov_tool_advance($1, $2, $3)", [code, stage, observed], as: "executor")
     }
 
-    func assertRefused(_ sqlstate: String, _ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// `expected` is the reason code aprkit raises, or a SQLSTATE such as 42501.
+    func assertRefused(_ expected: String, _ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) throws {
         let before = try db.contentDigest()
         XCTAssertThrowsError(try body(), file: file, line: line) { error in
-            XCTAssertEqual((error as? PGError)?.sqlstate, sqlstate, "\(error)", file: file, line: line)
+            let pg = error as? PGError
+            XCTAssertEqual(expected.contains("_") ? pg?.message : pg?.sqlstate, expected, "\(error)", file: file, line: line)
         }
         XCTAssertEqual(try db.contentDigest(), before, "nothing written", file: file, line: line)
     }
@@ -51,34 +53,34 @@ final class ToolRegistryTests: XCTestCase {
 
     func testAStageOutOfOrderIsRefused() throws {
         let code = try approvedRegistration()
-        try assertRefused("AKF23") { _ = try advance(code, "admit") }
+        try assertRefused("stage_out_of_order") { _ = try advance(code, "admit") }
     }
 
     func testAnUnapprovedAprRegistersNothing() throws {
         let code = try db.propose(proposal())
-        try assertRefused("AKS21") { _ = try advance(code, "birth") }
+        try assertRefused("not_approved") { _ = try advance(code, "birth") }
     }
 
     func testADeactivatedApproverTakesTheQuorumAway() throws {
         let code = try approvedRegistration()
         try db.scalar("SELECT apr_approver_set('owner1', 'owner', false)")
-        try assertRefused("AKS22") { _ = try advance(code, "birth") }
+        try assertRefused("quorum_not_met") { _ = try advance(code, "birth") }
     }
 
     func testAdmissionChecksTheBytesOnDisk() throws {
         let code = try approvedRegistration(sha256: hash)
         _ = try advance(code, "birth")
-        try assertRefused("AKF24") { _ = try advance(code, "admit", observed: String(repeating: "d", count: 64)) }
+        try assertRefused("tool_hash_mismatch") { _ = try advance(code, "admit", observed: String(repeating: "d", count: 64)) }
     }
 
     func testAnotherActionsAprRegistersNothing() throws {
         let code = try db.approved()
-        try assertRefused("AKF22") { _ = try advance(code, "birth") }
+        try assertRefused("wrong_action") { _ = try advance(code, "birth") }
     }
 
     func testOnlyTheExecutorMayAdvanceAndNeverASuperuser() throws {
         let code = try approvedRegistration()
         try assertRefused("42501") { _ = try db.scalar("SELECT gov_tool_advance($1, 'birth')", [code], as: "proposer") }
-        try assertRefused("AKF20") { _ = try db.scalar("SELECT gov_tool_advance($1, 'birth')", [code]) }
+        try assertRefused("privileged_session") { _ = try db.scalar("SELECT gov_tool_advance($1, 'birth')", [code]) }
     }
 }

@@ -97,7 +97,7 @@ BEGIN
     WHEN 'wrong_action' THEN code := 'AKF23'; detail := format('%s is a %s APR, not authorize_build_step', p_apr_code, p_note);
     WHEN 'apr_rejected' THEN code := 'AKF24'; detail := format('%s was rejected', p_apr_code);
     WHEN 'apr_expired' THEN code := 'AKF16'; detail := format('%s has expired', p_apr_code);
-    WHEN 'apr_revoked' THEN code := 'AKF25'; detail := format('%s was revoked; a revoked grant is never re-minted', p_apr_code);
+    WHEN 'apr_revoked' THEN code := 'AKF25'; detail := format('%s was revoked (rolled back); it is never acted on again', p_apr_code);
     WHEN 'apr_failed' THEN code := 'AKF26'; detail := format('%s failed when it was dispatched; it is never dispatched again', p_apr_code);
     WHEN 'already_dispatched' THEN code := 'AKF27'; detail := format('%s was already dispatched to %s', p_apr_code, coalesce(p_note, 'another handler'));
     WHEN 'not_approved' THEN code := 'AKS20'; detail := format('%s is not approved yet', p_apr_code);
@@ -150,6 +150,24 @@ BEGIN
         blockers := blockers || 'quorum_not_met'::text;
     END IF;
     RETURN blockers;
+END
+$$;
+
+-- Refuses, with the reason grant-mint gives, an APR that cannot be acted on
+-- now; p_ignore names the blockers that do not apply to the caller (a tool
+-- that acts without a binding ignores handler_unbound).
+CREATE FUNCTION apr_refuse_if_blocked(r apr_requests, p_ignore text[] DEFAULT '{}') RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    blocker text;
+BEGIN
+    SELECT b INTO blocker FROM unnest(apr_dispatch_blockers(r)) WITH ORDINALITY AS u (b, n)
+     WHERE b <> ALL (p_ignore) ORDER BY n LIMIT 1;
+    IF blocker IS NOT NULL THEN
+        PERFORM apr_refuse(blocker, r.apr_code);
+    END IF;
 END
 $$;
 
@@ -585,7 +603,7 @@ $$;
 
 REVOKE ALL ON apr_dispatches FROM PUBLIC;
 REVOKE ALL ON FUNCTION apr_dispatches_guard(), governance_build_authorization_guard(),
-    apr_refuse(text, text, text), apr_dispatch_blockers(apr_requests),
+    apr_refuse(text, text, text), apr_dispatch_blockers(apr_requests), apr_refuse_if_blocked(apr_requests, text[]),
     apr_dispatch_lock(text), apr_dispatch_try_lock(text), apr_dispatch_unlock(text), apr_dispatch_lock_held(text),
     apr_dispatch_json(apr_dispatches), apr_dispatch_plan(text),
     governance_build_authorization_json(governance_build_authorization), grant_apr(text, boolean),

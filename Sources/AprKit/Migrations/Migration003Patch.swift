@@ -107,29 +107,14 @@ SET search_path = public, pg_temp
 AS $$
 DECLARE
     r apr_requests;
-    state jsonb;
 BEGIN
     r := patch_apr(p_apr_code);
     IF r.status = 'applied' THEN
         RETURN r;
     END IF;
-    IF r.status = 'proposed' THEN
-        RAISE EXCEPTION USING ERRCODE = 'AKS40', MESSAGE = 'apr_not_approved',
-            DETAIL = format('%s is proposed, not yet approved by its quorum', r.apr_code);
-    END IF;
-    IF r.status <> 'approved' THEN
-        RAISE EXCEPTION USING ERRCODE = 'AKF45', MESSAGE = 'apr_closed',
-            DETAIL = format('%s is %s; it can no longer be applied', r.apr_code, r.status);
-    END IF;
-    state := apr_quorum_state(r.apr_code);
-    IF (state ->> 'expired')::boolean THEN
-        RAISE EXCEPTION USING ERRCODE = 'AKF46', MESSAGE = 'apr_expired',
-            DETAIL = format('%s expired at %s', r.apr_code, r.expires_at);
-    END IF;
-    IF NOT (state ->> 'quorum_passed')::boolean THEN
-        RAISE EXCEPTION USING ERRCODE = 'AKS41', MESSAGE = 'quorum_not_met',
-            DETAIL = format('%s is approved but its quorum no longer passes', r.apr_code);
-    END IF;
+    -- The same refusals as grant-mint's; patch-apply acts on an approved
+    -- APR without a binding (the runbook patches before it binds).
+    PERFORM apr_refuse_if_blocked(r, ARRAY['handler_unbound', 'privileged_session']);
     RETURN r;
 END
 $$;

@@ -40,10 +40,6 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'AKD20', MESSAGE = 'unknown_stage',
             DETAIL = format('%s is not a stage (birth, admit, register, catalog)', p_stage);
     END IF;
-    IF apr_session_is_privileged() THEN
-        RAISE EXCEPTION USING ERRCODE = 'AKF20', MESSAGE = 'privileged_session',
-            DETAIL = format('%s is a superuser or BYPASSRLS role; the registry is written by the executor', session_user);
-    END IF;
     SELECT * INTO r FROM apr_requests WHERE apr_code = p_apr_code FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'AKF21', MESSAGE = 'unknown_apr', DETAIL = format('no APR %s', p_apr_code);
@@ -58,14 +54,8 @@ BEGIN
         RETURN jsonb_build_object('unchanged', true, 'apr_code', r.apr_code,
             'tool_name', t.tool_name, 'stage', t.stage);
     END IF;
-    IF r.status <> 'approved' THEN
-        RAISE EXCEPTION USING ERRCODE = 'AKS21', MESSAGE = 'not_approved',
-            DETAIL = format('%s is %s, not approved', r.apr_code, r.status);
-    END IF;
-    IF NOT quorum_passed(r.apr_code) THEN
-        RAISE EXCEPTION USING ERRCODE = 'AKS22', MESSAGE = 'quorum_not_passed',
-            DETAIL = format('the quorum of %s does not hold now', r.apr_code);
-    END IF;
+    -- The same refusals as grant-mint's; register_tool acts without a binding.
+    PERFORM apr_refuse_if_blocked(r, ARRAY['handler_unbound']);
     IF want <> have + 1 THEN
         RAISE EXCEPTION USING ERRCODE = 'AKF23', MESSAGE = 'stage_out_of_order',
             DETAIL = format('%s is at %s; %s comes later', r.proposed_action ->> 'tool_name',
