@@ -32,7 +32,9 @@ let package = Package(
             pkgConfig: "jansson",
             providers: [.apt(["libjansson-dev"])]
         ),
-        .target(name: "AprKit", dependencies: ["CLibPQ", "CJansson"]),
+        // The schema is SQL files embedded at build time (Sources/AprKit/SQL):
+        // a byte array each, no Foundation and no bundle to install.
+        .target(name: "AprKit", dependencies: ["CLibPQ", "CJansson"], resources: [.embedInCode("SQL")]),
         .target(
             name: "AprCLI",
             dependencies: [

@@ -23,7 +23,7 @@ extension AprTool {
                 var output = Output(tool: toolName)
                 let text = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "usage error"
                 let reason = text.replacingPrefix("Error: ", with: "")
-                output.emit(.refused(Refusal(.usage, "usage", "\(reason); see '\(toolName) --help'")))
+                output.emit(.refused(Refusal("usage", "\(reason); see '\(toolName) --help'")))
                 exit(withError: ExitCode(ExitStatus.usage.rawValue))
             }
             exit(withError: error)

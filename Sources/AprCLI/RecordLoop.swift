@@ -13,7 +13,7 @@ public func forEachRecord(_ output: inout Output, _ body: (JSONObject) -> Outcom
         }
     }
     if !any {
-        output.emit(.refused(.data("empty_input", "no JSON record on stdin")))
+        output.emit(.refused(Refusal("empty_input", "no JSON record on stdin")))
     }
 }
 

@@ -46,7 +46,7 @@ struct Readback: AprTool {
         var output = Output(tool: Self.toolName)
         if let printChecklist {
             guard let text = Checklist.builtinText(printChecklist) else {
-                output.emit(.refused(Refusal(.usage, "unknown_checklist",
+                output.emit(.refused(Refusal("unknown_checklist",
                                              "no built-in checklist \(printChecklist) (\(Checklist.builtinNames.joined(separator: ", ")))")))
                 try finish(output)
                 return

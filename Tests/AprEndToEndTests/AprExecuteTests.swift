@@ -52,7 +52,7 @@ final class AprExecuteTests: XCTestCase {
     }
 
     func approvedRegisterTool() throws -> ProposedApr {
-        let apr = try db.proposeApr([
+        let apr = try db.propose([
             "request_type": "register_tool", "action_code": "register_tool",
             "proposed_action": ["tool_name": "grant-mint", "tool_path": "/usr/local/bin/grant-mint"],
             "session_code": "S-C1-ABS-001", "reason": "ticket OPS-3",
@@ -78,7 +78,7 @@ final class AprExecuteTests: XCTestCase {
     // MARK: the built-in arm
 
     func testDispatchesTheBuildStepArmOnceAndARerunIsUnchanged() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         let run = try execute(stdin: apr.line)
         XCTAssertEqual(run.status, 0, run.description)
         XCTAssertEqual(run.json["handler_ref"] as? String, "apr-execute:authorize_build_step")
@@ -95,7 +95,7 @@ final class AprExecuteTests: XCTestCase {
     }
 
     func testDryRunOnAProposedAprSaysWhatWouldDispatchAndWritesNothing() throws {
-        let apr = try db.proposeApr(Fixtures.buildStep())
+        let apr = try db.propose(Fixtures.buildStep())
         let digest = try db.contentDigest()
         let run = try execute(["--dry-run"], stdin: apr.line)
         XCTAssertEqual(run.status, 0, run.description)
@@ -107,7 +107,7 @@ final class AprExecuteTests: XCTestCase {
     }
 
     func testDryRunOnAnApprovedAprIsEligibleAndWritesNothing() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         let digest = try db.contentDigest()
         let run = try execute(["--dry-run", "--apr", apr.code])
         XCTAssertEqual(run.status, 0, run.description)
@@ -117,8 +117,8 @@ final class AprExecuteTests: XCTestCase {
     }
 
     func testDryRunOfThePendingSetWritesNothing() throws {
-        _ = try db.approvedBuildStep()
-        _ = try db.approvedBuildStep()
+        _ = try db.approved()
+        _ = try db.approved()
         let digest = try db.contentDigest()
         let run = try execute(["--pending", "--dry-run"])
         XCTAssertEqual(run.status, 0, run.description)
@@ -129,7 +129,7 @@ final class AprExecuteTests: XCTestCase {
     // MARK: refusals, one fact changed each
 
     func testRefusesAnUnboundHandler() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         try db.scalar("UPDATE apr_action_types SET handler_ref = NULL WHERE action_code = 'authorize_build_step'")
         let digest = try db.contentDigest()
         try assertRefused(try execute(stdin: apr.line), "handler_unbound", 1, unchangedFrom: digest)
@@ -159,21 +159,21 @@ final class AprExecuteTests: XCTestCase {
     }
 
     func testSkipsAnAprNotApproved() throws {
-        let apr = try db.proposeApr(Fixtures.buildStep())
+        let apr = try db.propose(Fixtures.buildStep())
         try db.vote(apr.code, by: ["owner1"])
         let digest = try db.contentDigest()
         try assertRefused(try execute(stdin: apr.line), "not_approved", 2, unchangedFrom: digest)
     }
 
     func testSkipsWhenTheQuorumNoLongerPasses() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         try db.scalar("SELECT apr_approver_set('owner1', 'owner', false)")
         let digest = try db.contentDigest()
         try assertRefused(try execute(stdin: apr.line), "quorum_not_met", 2, unchangedFrom: digest)
     }
 
     func testRefusesASuperuserSession() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         let digest = try db.contentDigest()
         try assertRefused(try execute(stdin: apr.line, as: nil), "privileged_session", 1, unchangedFrom: digest)
     }
@@ -222,7 +222,7 @@ final class AprExecuteTests: XCTestCase {
             PATH="\(Tool.binDir):$PATH" exec grant-mint
 
             """)
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         let run = try execute(stdin: apr.line)
         XCTAssertEqual(run.status, 0, run.description)
         XCTAssertEqual(run.json["status"] as? String, "applied")
@@ -264,7 +264,7 @@ final class AprExecuteTests: XCTestCase {
         try bindRegisterTool()
         let apr = try approvedRegisterTool()
         let digest = try db.contentDigest()
-        try assertRefused(try execute(stdin: apr.line), "syntax_check_failed", 1, unchangedFrom: digest)
+        try assertRefused(try execute(stdin: apr.line), "handler_syntax_failed", 1, unchangedFrom: digest)
         XCTAssertEqual(handlerCalls, [])
     }
 
@@ -332,11 +332,11 @@ final class AprExecuteTests: XCTestCase {
     func testPendingDispatchesEveryApprovedAprAndReportsEachRefusal() throws {
         try writeRegisterToolHandler()
         try bindRegisterTool()
-        let build = try db.approvedBuildStep()
+        let build = try db.approved()
         let tool = try approvedRegisterTool()
-        let patch = try db.proposeApr(Fixtures.patch(filePath: "/opt/ops/bin/handler", content: "true\n"))
+        let patch = try db.propose(Fixtures.patch(filePath: "/opt/ops/bin/handler", content: "true\n"))
         try db.vote(patch.code, by: ["owner1", "owner2"])   // approved, but patch_ops_code is unbound
-        let proposed = try db.proposeApr(Fixtures.buildStep())   // not approved: not taken
+        let proposed = try db.propose(Fixtures.buildStep())   // not approved: not taken
         let run = try execute(["--pending"])
         XCTAssertEqual(run.status, 1, run.description)
         let byCode = Dictionary(uniqueKeysWithValues: run.lines.map { ($0["apr_code"] as? String ?? "?", $0) })
@@ -368,11 +368,11 @@ final class AprExecuteTests: XCTestCase {
 
     func testSelfCheckFailsOnAHandlerThatFailsItsSyntaxCheckAndDispatchesNothing() throws {
         try writeHandler("register_tool", "if then fi\n")
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         let digest = try db.contentDigest()
         let run = try execute(["--self-check", "--pending"])
         XCTAssertEqual(run.status, 1, run.description)
-        XCTAssertEqual(run.lines.first { $0["ok"] as? Bool == false }?["reason"] as? String, "syntax_check_failed")
+        XCTAssertEqual(run.lines.first { $0["ok"] as? Bool == false }?["reason"] as? String, "handler_syntax_failed")
         XCTAssertEqual(run.lines.last?["self_check"] as? String, "failed")
         XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "approved")
         XCTAssertEqual(try db.contentDigest(), digest)

@@ -59,12 +59,12 @@ final class BadInputTests: XCTestCase {
     func testWrongActionFieldType() throws { try assertRejected(withAction { $0["ttl_seconds"] = "3600" }, reason: "wrong_type") }
     func testFractionalTtl() throws { try assertRejected(withAction { $0["ttl_seconds"] = 1.5 }, reason: "wrong_type") }
     func testBadManifestHash() throws { try assertRejected(withAction { $0["manifest_hash"] = "XYZ" }, reason: "invalid_field") }
+    func testEmptyReason() throws { try assertRejected(with { $0["reason"] = "  " }, reason: "empty_reason") }
+    func testEmptySessionCode() throws { try assertRejected(with { $0["session_code"] = "" }, reason: "empty_session_code") }
 
     // Refusals of valid JSON that the policy does not allow: exit 1.
     func testUnknownAction() throws { try assertRejected(with { $0["action_code"] = "drop_everything" }, reason: "unknown_action", status: 1) }
     func testRequestTypeMismatch() throws { try assertRejected(with { $0["request_type"] = "fix_repair_dot" }, reason: "request_type_mismatch", status: 1) }
-    func testEmptyReason() throws { try assertRejected(with { $0["reason"] = "  " }, reason: "empty_reason", status: 1) }
-    func testEmptySessionCode() throws { try assertRejected(with { $0["session_code"] = "" }, reason: "empty_session_code", status: 1) }
     func testTtlOverTheMaximum() throws { try assertRejected(withAction { $0["ttl_seconds"] = 604801 }, reason: "ttl_over_maximum", status: 1) }
 
     func testReasonPatternOfTheActionType() throws {
@@ -75,7 +75,7 @@ final class BadInputTests: XCTestCase {
 
     func testPatchProposalsCarryValidBase64AndTheContentHash() throws {
         let good = Fixtures.patch(filePath: "/opt/aprkit/handlers/authorize_build_step", content: "#!/bin/bash\necho ok\n")
-        let code = try db.propose(good)
+        let code = try db.propose(good).code
         XCTAssertEqual(try db.scalar("SELECT proposed_action->>'new_content_sha256' = encode(sha256(decode(proposed_action->>'new_content_base64', 'base64')), 'hex') FROM apr_requests WHERE apr_code = $1", [code]), "t")
 
         var bad = good

@@ -30,7 +30,7 @@ final class GrantMintTests: XCTestCase {
     // MARK: the positive fixture
 
     func testMintsExactlyOneGrantAndARerunLeavesIt() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         XCTAssertEqual(try db.grantCount(), 0)
         let run = try grantMint(stdin: apr.line)
         XCTAssertEqual(run.status, 0, run.description)
@@ -69,14 +69,14 @@ final class GrantMintTests: XCTestCase {
     }
 
     func testMintsByAprCodeToo() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         let run = try grantMint(["--apr", apr.code])
         XCTAssertEqual(run.status, 0, run.description)
         XCTAssertEqual(try db.grantCount(), 1)
     }
 
     func testDryRunPrintsTheRowItWouldMintAndWritesNothing() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         let digest = try db.contentDigest()
         let run = try grantMint(["--dry-run"], stdin: apr.line)
         XCTAssertEqual(run.status, 0, run.description)
@@ -91,19 +91,19 @@ final class GrantMintTests: XCTestCase {
     // MARK: the fail-closed matrix: one fact changed each
 
     func testRefusesASuperuserSession() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(stdin: apr.line, as: nil), "privileged_session", 1, unchangedFrom: digest)
     }
 
     func testRefusesAnUnknownApr() throws {
-        _ = try db.approvedBuildStep()
+        _ = try db.approved()
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(["--apr", "APR-999999"]), "unknown_apr", 1, unchangedFrom: digest)
     }
 
     func testRefusesAnotherAction() throws {
-        let apr = try db.proposeApr([
+        let apr = try db.propose([
             "request_type": "register_tool", "action_code": "register_tool",
             "proposed_action": ["tool_name": "grant-mint", "tool_path": "/usr/local/bin/grant-mint"],
             "session_code": "S-C1-ABS-001", "reason": "ticket OPS-3",
@@ -115,14 +115,14 @@ final class GrantMintTests: XCTestCase {
     }
 
     func testSkipsAnAprNotApprovedYet() throws {
-        let apr = try db.proposeApr(Fixtures.buildStep())
+        let apr = try db.propose(Fixtures.buildStep())
         try db.vote(apr.code, by: ["owner1"])
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(stdin: apr.line), "not_approved", 2, unchangedFrom: digest)
     }
 
     func testSkipsWhenTheQuorumNoLongerPasses() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         try db.scalar("SELECT apr_approver_set('owner2', 'owner', false)")
         XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "approved")
         let digest = try db.contentDigest()
@@ -130,21 +130,21 @@ final class GrantMintTests: XCTestCase {
     }
 
     func testRefusesAnExpiredApr() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         try db.bypassingTriggers("UPDATE apr_requests SET created_at = now() - interval '8 days', expires_at = now() - interval '1 second' WHERE apr_code = '\(apr.code)'")
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(stdin: apr.line), "apr_expired", 1, unchangedFrom: digest)
     }
 
     func testRefusesWhenTheHandlerIsUnbound() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         try db.scalar("UPDATE apr_action_types SET handler_ref = NULL WHERE action_code = 'authorize_build_step'")
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(stdin: apr.line), "handler_unbound", 1, unchangedFrom: digest)
     }
 
     func testRefusesWhenTheActionIsBoundToAnotherHandler() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         try db.scalar("UPDATE apr_action_types SET handler_ref = 'apr-execute:register_tool' WHERE action_code = 'authorize_build_step'")
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(stdin: apr.line), "handler_unbound", 1, unchangedFrom: digest)
@@ -154,14 +154,14 @@ final class GrantMintTests: XCTestCase {
         // The stored payload no longer hashes to the approved hash (written
         // with the guard trigger off): what the approvers saw is not what
         // would be minted.
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         try db.bypassingTriggers("UPDATE apr_requests SET proposed_action = jsonb_set(proposed_action, '{target}', '\"OTHER_TARGET\"') WHERE apr_code = '\(apr.code)'")
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(["--apr", apr.code]), "payload_hash_mismatch", 1, unchangedFrom: digest)
     }
 
     func testNeverMintsARevokedGrantAgain() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         XCTAssertEqual(try grantMint(stdin: apr.line).status, 0)
         XCTAssertEqual(try grantMint(["--revoke", "--apr", apr.code, "--reason", "stop"]).status, 0)
         let digest = try db.contentDigest()
@@ -170,7 +170,7 @@ final class GrantMintTests: XCTestCase {
     }
 
     func testEvenTheSchemaOwnerCannotBringARevokedGrantBackOrDeleteIt() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         XCTAssertEqual(try grantMint(stdin: apr.line).status, 0)
         XCTAssertEqual(try grantMint(["--revoke", "--apr", apr.code, "--reason", "stop"]).status, 0)
         let owner = try db.connect()
@@ -185,14 +185,14 @@ final class GrantMintTests: XCTestCase {
     }
 
     func testRefusesARejectedApr() throws {
-        let apr = try db.proposeApr(Fixtures.buildStep())
+        let apr = try db.propose(Fixtures.buildStep())
         try db.vote(apr.code, "reject", by: ["owner1"])
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(stdin: apr.line), "apr_rejected", 1, unchangedFrom: digest)
     }
 
     func testRefusesAPayloadHashThatIsNotTheApprovedOne() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         let approved = try XCTUnwrap(db.scalar("SELECT payload_sha256 FROM apr_requests WHERE apr_code = $1", [apr.code]))
         let other = String(repeating: "0", count: 64)
         let line = apr.line.replacingOccurrences(of: approved, with: other)
@@ -202,28 +202,28 @@ final class GrantMintTests: XCTestCase {
     }
 
     func testRefusesATtlOverTheMaximumNow() throws {
-        let apr = try db.approvedBuildStep(ttl: 3600)
+        let apr = try db.approved(Fixtures.buildStep(ttl: 3600))
         try db.scalar("UPDATE apr_action_types SET max_ttl_seconds = 600 WHERE action_code = 'authorize_build_step'")
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(stdin: apr.line), "ttl_over_maximum", 1, unchangedFrom: digest)
     }
 
     func testRefusesAnAprWhoseDispatchFailed() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         try db.scalar("UPDATE apr_requests SET status = 'failed' WHERE apr_code = $1", [apr.code])
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(stdin: apr.line), "apr_failed", 1, unchangedFrom: digest)
     }
 
     func testRefusesAnAprAlreadyDispatchedElsewhere() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         try db.scalar("INSERT INTO apr_dispatches (apr_code, handler_ref, arm) VALUES ($1, 'apr-execute:other', 'other')", [apr.code])
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(stdin: apr.line), "already_dispatched", 1, unchangedFrom: digest)
     }
 
     func testRefusesABadPayloadHashFieldAsBadData() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         let approved = try XCTUnwrap(db.scalar("SELECT payload_sha256 FROM apr_requests WHERE apr_code = $1", [apr.code]))
         let digest = try db.contentDigest()
         let run = try grantMint(stdin: apr.line.replacingOccurrences(of: approved, with: "not-a-hash"))
@@ -233,7 +233,7 @@ final class GrantMintTests: XCTestCase {
     }
 
     func testPassesOnAnUpstreamRefusal() throws {
-        _ = try db.approvedBuildStep()
+        _ = try db.approved()
         let digest = try db.contentDigest()
         let run = try grantMint(stdin: #"{"ok":false,"result":"SKIP","reason":"quorum_not_met","message":"x"}"#)
         XCTAssertEqual(run.status, 1, run.description)
@@ -244,7 +244,7 @@ final class GrantMintTests: XCTestCase {
     // MARK: revoke
 
     func testRevokeRevokesOnceAndARerunChangesNothing() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         XCTAssertEqual(try grantMint(stdin: apr.line).status, 0)
         let run = try grantMint(["--revoke", "--reason", "rollback OPS-9"], stdin: apr.line)
         XCTAssertEqual(run.status, 0, run.description)
@@ -264,13 +264,13 @@ final class GrantMintTests: XCTestCase {
     }
 
     func testRevokeSkipsWhenThereIsNoGrant() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(["--revoke", "--apr", apr.code, "--reason", "stop"]), "no_grant", 2, unchangedFrom: digest)
     }
 
     func testRevokeDryRunWritesNothing() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         XCTAssertEqual(try grantMint(stdin: apr.line).status, 0)
         let digest = try db.contentDigest()
         let run = try grantMint(["--revoke", "--apr", apr.code, "--reason", "stop", "--dry-run"])
@@ -280,7 +280,7 @@ final class GrantMintTests: XCTestCase {
     }
 
     func testRevokeWithoutAReasonIsAUsageError() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         let digest = try db.contentDigest()
         let run = try grantMint(["--revoke", "--apr", apr.code])
         XCTAssertEqual(run.status, 64, run.description)
@@ -289,7 +289,7 @@ final class GrantMintTests: XCTestCase {
     }
 
     func testRevokeRefusesABlankReasonAsBadData() throws {
-        let apr = try db.approvedBuildStep()
+        let apr = try db.approved()
         XCTAssertEqual(try grantMint(stdin: apr.line).status, 0)
         let digest = try db.contentDigest()
         let run = try grantMint(["--revoke", "--apr", apr.code, "--reason", "  "])
@@ -301,8 +301,8 @@ final class GrantMintTests: XCTestCase {
     // MARK: the expiry sweep
 
     func testExpireDueExpiresEachDueGrantOnceWithALineEach() throws {
-        let due = try db.approvedBuildStep()
-        let fresh = try db.approvedBuildStep()
+        let due = try db.approved()
+        let fresh = try db.approved()
         XCTAssertEqual(try grantMint(stdin: due.line).status, 0)
         XCTAssertEqual(try grantMint(stdin: fresh.line).status, 0)
         try db.bypassingTriggers("UPDATE governance_build_authorization SET granted_at = now() - interval '2 hours', expires_at = now() - interval '1 hour' WHERE request_ref = '\(due.code)'")

@@ -56,7 +56,7 @@ final class GrantRaceTests: XCTestCase {
         let rounds = Self.scaled(10), minters = 64, executors = 16
         var minted = 0, unchanged = 0
         for round in 1...rounds {
-            let apr = try db.approvedBuildStep()
+            let apr = try db.approved()
             let holder = try holdRowLock(apr.code)
             // grant-mint and apr-execute both: any mix yields one grant.
             var launched: [LaunchedTool] = []
@@ -90,7 +90,7 @@ final class GrantRaceTests: XCTestCase {
         let rounds = Self.scaled(100)
         var revokeFirst = 0, mintFirst = 0
         for round in 1...rounds {
-            let apr = try db.approvedBuildStep()
+            let apr = try db.approved()
             let holder = try holdRowLock(apr.code)
             var launched = [
                 ("mint", try LaunchedTool("grant-mint", ["-d", executor, "--apr", apr.code])),
@@ -132,7 +132,7 @@ final class GrantRaceTests: XCTestCase {
         let rounds = Self.scaled(100)
         var beforeCommit = 0, afterCommit = 0, finished = 0
         for round in 1...rounds {
-            let apr = try db.approvedBuildStep()
+            let apr = try db.approved()
             let tool = try LaunchedTool("grant-mint", ["-d", executor, "--apr", apr.code])
             usleep(UInt32.random(in: 0..<30_000))
             tool.kill9()
@@ -157,7 +157,7 @@ final class GrantRaceTests: XCTestCase {
         let rounds = Self.scaled(100)
         var waiting = 0, atRandom = 0, atStart = 0
         for round in 1...rounds {
-            let apr = try db.approvedBuildStep()
+            let apr = try db.approved()
             // Where the session is when it dies: waiting for the APR's row
             // lock (before the grant row), waiting for the ledger head (the
             // grant row written, not committed), at a random instant, or as

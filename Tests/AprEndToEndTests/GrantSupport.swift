@@ -3,38 +3,7 @@ import Foundation
 import XCTest
 import _AprTestSupport
 
-/// An APR as apr-propose prints it: its code and the JSON line.
-struct ProposedApr {
-    let code: String
-    let line: String
-}
-
 extension TestDatabase {
-    /// Proposes through the database function as `proposer` (what apr-propose
-    /// does, without starting a process) and returns the APR line.
-    func proposeApr(_ proposal: [String: Any], as role: String = "proposer") throws -> ProposedApr {
-        let action = String(decoding: try JSONSerialization.data(withJSONObject: proposal["proposed_action"]!), as: UTF8.self)
-        let line = try connect(as: role).execute(
-            "SELECT apr_propose($1, $2, $3::jsonb, $4, $5)",
-            [proposal["request_type"] as? String, proposal["action_code"] as? String, action,
-             proposal["session_code"] as? String, proposal["reason"] as? String]).value(0, 0)!
-        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-        return ProposedApr(code: object["apr_code"] as! String, line: line)
-    }
-
-    func vote(_ code: String, _ decision: String = "approve", by approvers: [String]) throws {
-        for approver in approvers {
-            try connect(as: approver).execute("SELECT apr_vote($1, $2)", [code, decision])
-        }
-    }
-
-    /// An authorize_build_step APR approved by the high-risk quorum (owner1, owner2).
-    func approvedBuildStep(ttl: Int = 3600) throws -> ProposedApr {
-        let apr = try proposeApr(Fixtures.buildStep(ttl: ttl))
-        try vote(apr.code, by: ["owner1", "owner2"])
-        return apr
-    }
-
     /// Binds the built-in mint arm as test set-up, directly as the schema
     /// owner; binding through handler-bind is what HandlerBindTests test.
     func bindMintArm() throws {

@@ -142,7 +142,7 @@ final class HandlerBindTests: XCTestCase {
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
         let digest = try db.contentDigest()
         try assertRefused(try handlerBind(["--action", "register_tool", "--handler", "apr-execute:register_tool"]),
-                          "syntax_check_failed", 1, unchangedFrom: digest)
+                          "handler_syntax_failed", 1, unchangedFrom: digest)
     }
 
     func testRefusesABuiltInArmForAnotherAction() throws {

@@ -17,8 +17,6 @@ final class PatchHarness {
     let root: String
     var target: String { root + "/handler.sh" }
 
-    private let proposer: Connection
-
     init(syntaxCheck: String = "bash -n", postCheck: String = "syntax", maxBytes: Int = 1_048_576,
          targetContent: String? = PatchHarness.oldScript) throws {
         db = try TestDatabase()
@@ -27,7 +25,6 @@ final class PatchHarness {
         root = dir + "/handlers"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try db.scalar("SELECT patch_target_set($1, $2, $3, $4)", [root, syntaxCheck, postCheck, String(maxBytes)])
-        proposer = try db.connect(as: "proposer")
         if let targetContent { try write(targetContent, to: root + "/handler.sh", mode: 0o755) }
     }
 
@@ -52,16 +49,15 @@ final class PatchHarness {
 
     func propose(data: Data, filePath: String? = nil, expectedBefore: String? = nil) throws -> String {
         let action = PatchHarness.proposedAction(filePath: filePath ?? target, content: data, expectedBefore: expectedBefore)
-        return try proposer.execute(
-            "SELECT apr_propose('fix_repair_dot', 'patch_ops_code', $1::jsonb, 'S-C1-ABS-001', 'ticket OPS-2') ->> 'apr_code'",
-            [Fixtures.line(action)]).value(0, 0)!
+        return try db.propose([
+            "request_type": "fix_repair_dot", "action_code": "patch_ops_code", "proposed_action": action,
+            "session_code": "S-C1-ABS-001", "reason": "ticket OPS-2",
+        ]).code
     }
 
     /// Votes as each approver (the high-risk quorum: two owners).
     func vote(_ apr: String, _ decision: String = "approve", as approvers: [String] = ["owner1", "owner2"]) throws {
-        for approver in approvers {
-            try db.connect(as: approver).execute("SELECT apr_vote($1, $2)", [apr, decision])
-        }
+        try db.vote(apr, decision, by: approvers)
     }
 
     /// An APR approved by the high-risk quorum.

@@ -13,6 +13,12 @@ final class QuorumTests: XCTestCase {
         try Tool.run("apr-quorum", ["-d", db.conninfo(as: role)] + args, stdin: stdin)
     }
 
+    /// Votes by running apr-quorum as `role`, as an approver does.
+    @discardableResult
+    func castVote(_ code: String, _ decision: String = "approve", as role: String) throws -> ToolRun {
+        try quorum(["--apr", code, "--vote", decision], as: role)
+    }
+
     /// Runs `body`, asserting it refused with `reason` and `status` and wrote nothing.
     func assertRefused(_ reason: String, status: Int32, file: StaticString = #filePath, line: UInt = #line,
                        _ body: () throws -> ToolRun) throws {
@@ -29,8 +35,8 @@ final class QuorumTests: XCTestCase {
     // MARK: the accepted path
 
     func testTwoOwnersApproveAHighRiskApr() throws {
-        let code = try db.propose()
-        let first = try db.vote(code, as: "owner1")
+        let code = try db.propose().code
+        let first = try castVote(code, as: "owner1")
         XCTAssertEqual(first.status, 0, first.description)
         XCTAssertEqual(first.json["quorum_passed"] as? Bool, false)
         XCTAssertEqual(first.json["status"] as? String, "proposed")
@@ -39,7 +45,7 @@ final class QuorumTests: XCTestCase {
         XCTAssertEqual(state.json["reason"] as? String, "quorum_not_met")
         XCTAssertTrue(state.stderr.contains("1 more approval"), state.stderr)
 
-        let second = try db.vote(code, as: "owner2")
+        let second = try castVote(code, as: "owner2")
         XCTAssertEqual(second.status, 0, second.description)
         XCTAssertEqual(second.json["quorum_passed"] as? Bool, true)
         XCTAssertEqual(second.json["status"] as? String, "approved")
@@ -49,9 +55,9 @@ final class QuorumTests: XCTestCase {
     }
 
     func testTwoEngineersAreNotEnoughWithoutAnOwner() throws {
-        let code = try db.propose()
-        try db.vote(code, as: "eng1")
-        let run = try db.vote(code, as: "eng2")
+        let code = try db.propose().code
+        try castVote(code, as: "eng1")
+        let run = try castVote(code, as: "eng2")
         XCTAssertEqual(run.status, 0)
         XCTAssertEqual(run.json["quorum_passed"] as? Bool, false)
         let owners = (run.json["factors"] as? [[String: Any]])?.first { $0["factor"] as? String == "owners" }
@@ -67,9 +73,9 @@ final class QuorumTests: XCTestCase {
     }
 
     func testARejectBlocksAndTheStateExitsOne() throws {
-        let code = try db.propose()
-        try db.vote(code, as: "owner1")
-        XCTAssertEqual(try db.vote(code, "reject", as: "eng1").status, 0)
+        let code = try db.propose().code
+        try castVote(code, as: "owner1")
+        XCTAssertEqual(try castVote(code, "reject", as: "eng1").status, 0)
         XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [code]), "rejected")
         let state = try quorum(["--apr", code], as: "eng2")
         XCTAssertEqual(state.status, 1)
@@ -78,7 +84,7 @@ final class QuorumTests: XCTestCase {
     }
 
     func testADeactivatedApproverNoLongerCounts() throws {
-        let code = try db.approved()
+        let code = try db.approved().code
         XCTAssertEqual(try db.scalar("SELECT quorum_passed($1)", [code]), "t")
         try db.scalar("SELECT apr_approver_set('owner2', 'owner', false)")
         XCTAssertEqual(try db.scalar("SELECT quorum_passed($1)", [code]), "f")
@@ -88,58 +94,58 @@ final class QuorumTests: XCTestCase {
     // MARK: one test per refusal reason
 
     func testRefusesAVoteOnOnesOwnApr() throws {
-        let code = try db.propose(as: "owner1")
-        try assertRefused("own_apr", status: 1) { try db.vote(code, as: "owner1") }
+        let code = try db.propose(as: "owner1").code
+        try assertRefused("own_apr", status: 1) { try castVote(code, as: "owner1") }
     }
 
     func testRefusesASecondVote() throws {
-        let code = try db.propose()
-        try db.vote(code, as: "eng1")
-        try assertRefused("already_voted", status: 1) { try db.vote(code, as: "eng1") }
+        let code = try db.propose().code
+        try castVote(code, as: "eng1")
+        try assertRefused("already_voted", status: 1) { try castVote(code, as: "eng1") }
     }
 
     func testRefusesARoleThatIsNotAnApprover() throws {
-        let code = try db.propose()
+        let code = try db.propose().code
         try TestCluster.ensureRole("stranger", groups: ["apr_approver"])
-        try assertRefused("not_an_approver", status: 1) { try db.vote(code, as: "stranger") }
+        try assertRefused("not_an_approver", status: 1) { try castVote(code, as: "stranger") }
     }
 
     func testRefusesAnInactiveApprover() throws {
-        let code = try db.propose()
+        let code = try db.propose().code
         try db.scalar("SELECT apr_approver_set('eng3', 'engineer', false)")
-        try assertRefused("not_an_approver", status: 1) { try db.vote(code, as: "eng3") }
+        try assertRefused("not_an_approver", status: 1) { try castVote(code, as: "eng3") }
     }
 
     func testRefusesAVoteOnAnAprThatIsNotOpen() throws {
-        let code = try db.approved()
-        try assertRefused("apr_not_open", status: 1) { try db.vote(code, as: "eng1") }
+        let code = try db.approved().code
+        try assertRefused("apr_not_open", status: 1) { try castVote(code, as: "eng1") }
     }
 
     func testRefusesAVoteOnAnExpiredApr() throws {
-        let code = try db.propose()
+        let code = try db.propose().code
         try expire(code)
-        try assertRefused("apr_expired", status: 1) { try db.vote(code, as: "owner1") }
+        try assertRefused("apr_expired", status: 1) { try castVote(code, as: "owner1") }
         let state = try quorum(["--apr", code], as: "eng1")
         XCTAssertEqual(state.status, 1)
         XCTAssertEqual(state.json["reason"] as? String, "apr_expired")
     }
 
     func testRefusesASuperuserSession() throws {
-        let code = try db.propose()
+        let code = try db.propose().code
         try TestCluster.ensureRole("root_approver", superuser: true)
         try db.scalar("SELECT apr_approver_set('root_approver', 'owner')")
-        try assertRefused("privileged_session", status: 1) { try db.vote(code, as: "root_approver") }
+        try assertRefused("privileged_session", status: 1) { try castVote(code, as: "root_approver") }
     }
 
     func testRefusesABypassRLSSession() throws {
-        let code = try db.propose()
+        let code = try db.propose().code
         try TestCluster.ensureRole("rls_approver", bypassRLS: true)
         try db.scalar("SELECT apr_approver_set('rls_approver', 'owner')")
-        try assertRefused("privileged_session", status: 1) { try db.vote(code, as: "rls_approver") }
+        try assertRefused("privileged_session", status: 1) { try castVote(code, as: "rls_approver") }
     }
 
     func testRefusesAnUnknownApr() throws {
-        try assertRefused("unknown_apr", status: 1) { try db.vote("APR-999999", as: "owner1") }
+        try assertRefused("unknown_apr", status: 1) { try castVote("APR-999999", as: "owner1") }
         try assertRefused("unknown_apr", status: 1) { try quorum(["--apr", "APR-999999"], as: "owner1") }
     }
 
@@ -148,7 +154,7 @@ final class QuorumTests: XCTestCase {
     }
 
     func testRefusesAnUnknownDecisionAsAUsageError() throws {
-        let code = try db.propose()
+        let code = try db.propose().code
         try assertRefused("usage", status: 64) { try quorum(["--apr", code, "--vote", "maybe"], as: "owner1") }
     }
 

@@ -26,8 +26,8 @@ struct ReadbackScenario {
         let handler = "#!/usr/bin/env bash\nset -euo pipefail\nexec grant-mint \"$@\"\n"
         try Data(handler.utf8).write(to: URL(fileURLWithPath: handlerFile))
 
-        apr = try db.approved(Fixtures.buildStep())
-        patchApr = try db.approved(Fixtures.patch(filePath: handlerFile, content: handler))
+        apr = try db.approved(Fixtures.buildStep()).code
+        patchApr = try db.approved(Fixtures.patch(filePath: handlerFile, content: handler)).code
         let digest = try SHA256.hexDigest(fileAt: handlerFile)
         // Triggers off for the setup only: this stands in for the executor.
         try db.connect().executeScript("""

@@ -60,7 +60,7 @@ final class ReadbackTests: XCTestCase {
     }
 
     func testASecondGrantFailsTheCount() throws {
-        let second = try db.approved(Fixtures.buildStep(target: "OTHER_BUILD"))
+        let second = try db.approved(Fixtures.buildStep(target: "OTHER_BUILD")).code
         try db.connect().executeScript("""
             INSERT INTO governance_build_authorization (auth_code, request_ref, scope, expires_at)
             VALUES ('GBA-C1-\(second)', '\(second)', '{"target": "OTHER_BUILD"}', now() + interval '1 hour')

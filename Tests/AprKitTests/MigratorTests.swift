@@ -106,7 +106,7 @@ final class MigratorTests: XCTestCase {
     func testAPlpgsqlBeginEndIsNotTransactionControl() throws {
         let statements = ["DO $$ BEGIN PERFORM 1; END $$", "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$\nBEGIN\n  RETURN 1;\nEND\n$body$"]
         for sql in statements {
-            XCTAssertNoThrow(try Migrator.checkNoTransactionControl(Migration(version: "x", name: "x", sql: sql)))
+            XCTAssertNoThrow(try Migrator.checkNoTransactionControl(Migration(kind: .staged, version: "x", name: "x", bytes: Array(sql.utf8))))
         }
     }
 

@@ -63,7 +63,7 @@ final class ReadbackReportTests: XCTestCase {
     }
 
     func testARefusalInEachFormat() throws {
-        let refusal = Refusal(.unavailable, "database_unavailable", "cannot reach the database: no such socket")
+        let refusal = Refusal("database_unavailable", "cannot reach the database: no such socket")
         for format in ReadbackFormat.allCases {
             let report = ReadbackReport(refusal, checklist: "ledger", format: format, timestamp: 1_700_000_000)
             XCTAssertEqual(report.status, .unavailable)

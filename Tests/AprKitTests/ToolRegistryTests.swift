@@ -19,8 +19,8 @@ final class ToolRegistryTests: XCTestCase {
     }
 
     func approvedRegistration(sha256: String? = nil) throws -> String {
-        let code = try db.propose(proposal(sha256: sha256))
-        XCTAssertEqual(try db.vote(code, as: "owner1").status, 0)
+        let code = try db.propose(proposal(sha256: sha256)).code
+        try db.vote(code, by: ["owner1"])
         return code
     }
 
@@ -57,7 +57,7 @@ final class ToolRegistryTests: XCTestCase {
     }
 
     func testAnUnapprovedAprRegistersNothing() throws {
-        let code = try db.propose(proposal())
+        let code = try db.propose(proposal()).code
         try assertRefused("not_approved") { _ = try advance(code, "birth") }
     }
 
@@ -74,7 +74,7 @@ final class ToolRegistryTests: XCTestCase {
     }
 
     func testAnotherActionsAprRegistersNothing() throws {
-        let code = try db.approved()
+        let code = try db.approved().code
         try assertRefused("wrong_action") { _ = try advance(code, "birth") }
     }
 

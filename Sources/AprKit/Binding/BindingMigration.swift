@@ -43,14 +43,14 @@ public struct BindingMigration: Sendable, Equatable {
                 UPDATE apr_action_types SET handler_ref = \(ref) WHERE action_code = \(action);
                 GET DIAGNOSTICS updated = ROW_COUNT;
                 IF updated <> 1 THEN
-                    RAISE EXCEPTION USING ERRCODE = 'AKF32', MESSAGE = 'handler_update_count',
-                        DETAIL = format('UPDATE %s on apr_action_types for %s, expected UPDATE 1', updated, \(action));
+                    PERFORM apr_raise('handler_update_count',
+                        format('UPDATE %s on apr_action_types for %s, expected UPDATE 1', updated, \(action)));
                 END IF;
                 SELECT handler_ref INTO readback FROM apr_action_types WHERE action_code = \(action);
                 IF readback IS DISTINCT FROM \(ref) THEN
-                    RAISE EXCEPTION USING ERRCODE = 'AKT20', MESSAGE = 'handler_ref_not_persisted',
-                        DETAIL = format('handler_ref of %s reads %s after the UPDATE, expected %s',
-                                        \(action), coalesce(readback, 'NULL'), coalesce(\(ref), 'NULL'));
+                    PERFORM apr_raise('handler_ref_not_persisted',
+                        format('handler_ref of %s reads %s after the UPDATE, expected %s',
+                               \(action), coalesce(readback, 'NULL'), coalesce(\(ref), 'NULL')));
                 END IF;
                 PERFORM gov_ledger_append('\(event)', NULL, \(action),
                     jsonb_build_object('handler_ref', \(ref)::text, 'previous', previous));

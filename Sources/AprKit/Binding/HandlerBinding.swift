@@ -27,19 +27,19 @@ public struct HandlerBinding {
     /// Binds `actionCode` to `handlerRef`, whose arm must be implemented.
     public func bind(_ actionCode: String, to handlerRef: String, dryRun: Bool) throws -> Outcome {
         guard handlerRef.utf8.count <= 128, handlerRef.split(separator: ":", omittingEmptySubsequences: false).count == 2 else {
-            throw Refusal.data("invalid_handler_ref", "\"\(handlerRef)\" is not a handler_ref (\(ArmRegistry.executor):<arm>)")
+            throw Refusal("invalid_handler_ref", "\"\(handlerRef)\" is not a handler_ref (\(ArmRegistry.executor):<arm>)")
         }
         let current = try currentBinding(of: actionCode)
         switch arms.resolve(handlerRef: handlerRef) {
         case .unresolved(let why):
-            throw Refusal(.fail, "arm_not_implemented", why, details: ["action_code": .string(actionCode), "handler_ref": .string(handlerRef)])
+            throw Refusal("arm_not_implemented", why, details: ["action_code": .string(actionCode), "handler_ref": .string(handlerRef)])
         case .builtIn(let arm) where arm.actionCode != actionCode:
-            throw Refusal(.fail, "arm_action_mismatch", "the built-in \(arm.name) arm executes \(arm.actionCode) APRs, not \(actionCode)",
+            throw Refusal("arm_action_mismatch", "the built-in \(arm.name) arm executes \(arm.actionCode) APRs, not \(actionCode)",
                           details: ["action_code": .string(actionCode), "handler_ref": .string(handlerRef)])
         case .external(let handler):
             let check = handler.syntaxCheck()
             guard check.passed else {
-                throw Refusal(.fail, "syntax_check_failed", "the \(handler.arm) handler fails its syntax check: \(check.message ?? "")",
+                throw Refusal("handler_syntax_failed", "the \(handler.arm) handler fails its syntax check: \(check.message ?? "")",
                               details: ["action_code": .string(actionCode), "handler": .string(handler.path)])
             }
         case .builtIn:
@@ -75,7 +75,7 @@ public struct HandlerBinding {
                 migration = BindingMigration(actionCode: actionCode, handlerRef: handlerRef, timestamp: try databaseTimestamp())
                 path = stagedDirectory + "/" + migration.fileName
             } catch {
-                throw Refusal(.fail, "staged_file_unwritable", error.description, details: body)
+                throw Refusal("staged_file_unwritable", error.description, details: body)
             }
         }
         body.merge(["version": .string(migration.version), "file": .string(path)])
@@ -96,7 +96,7 @@ public struct HandlerBinding {
         let persisted = try currentBinding(of: actionCode, on: try reconnect())
         guard persisted == handlerRef else {
             body["found"] = .string(orNull: persisted)
-            throw Refusal(.stop, "handler_ref_not_persisted",
+            throw Refusal("handler_ref_not_persisted",
                           "migration \(migration.version) committed, but handler_ref of \(actionCode) reads \(persisted ?? "NULL"), not \(handlerRef ?? "NULL"); bind only through this migration path, and find what reverted it",
                           details: body)
         }
@@ -107,7 +107,7 @@ public struct HandlerBinding {
         let result = try (db ?? connection).execute(
             "SELECT handler_ref FROM apr_action_types WHERE action_code = $1", [actionCode])
         guard result.rowCount == 1 else {
-            throw Refusal(.fail, "unknown_action", "no action type \(actionCode)", details: ["action_code": .string(actionCode)])
+            throw Refusal("unknown_action", "no action type \(actionCode)", details: ["action_code": .string(actionCode)])
         }
         return result.value(0, 0)
     }
@@ -116,7 +116,7 @@ public struct HandlerBinding {
     private func requireCurrentSchema() throws {
         let pending = try Migrator(connection: connection).plan(Migration.bundled).filter { $0.state != .applied }
         if let first = pending.first {
-            throw Refusal(.fail, "schema_not_current",
+            throw Refusal("schema_not_current",
                           "schema migration \(first.migration.version) (\(first.migration.name)) is \(first.state.rawValue); run gov-migrate first")
         }
     }

@@ -62,7 +62,7 @@ public final class Dispatcher {
                 kind = "built-in"
             case .external(let handler):
                 kind = "external"
-                if !syntaxCheck(handler).passed { blocked.append("syntax_check_failed") }
+                if !syntaxCheck(handler).passed { blocked.append("handler_syntax_failed") }
             case .unresolved:
                 blocked.append("arm_not_implemented")
             }
@@ -98,7 +98,7 @@ public final class Dispatcher {
         case nil:
             try refuse("handler_unbound", code)
         case .unresolved(let why)?:
-            throw Refusal(.fail, "arm_not_implemented", why,
+            throw Refusal("arm_not_implemented", why,
                           details: ["apr_code": .string(code), "handler_ref": .string(orNull: plan.handlerRef)])
         case .builtIn(let arm)?:
             return try dispatch(request, to: arm, plan)
@@ -136,7 +136,7 @@ public final class Dispatcher {
             try connection.execute("SELECT apr_dispatch_lock($1)", [aprCode])
         } catch {
             guard error.sqlstate == "55P03" else { throw error }
-            throw Refusal(.tempFail, "dispatch_in_progress",
+            throw Refusal("dispatch_in_progress",
                           "another executor is dispatching \(aprCode); re-run when it is done",
                           details: ["apr_code": .string(aprCode)])
         }
@@ -150,7 +150,7 @@ public final class Dispatcher {
     /// are defined once, in apr_refuse).
     private func refuse(_ reason: String, _ aprCode: String) throws -> Never {
         try connection.execute("SELECT apr_refuse($1, $2)", [reason, aprCode])
-        throw Refusal(.software, "internal_error", "apr_refuse did not refuse \(reason)")
+        throw Refusal("internal_error", "apr_refuse did not refuse \(reason)")
     }
 }
 
@@ -167,6 +167,6 @@ func settleInterruptedDispatch(of aprCode: String, _ dispatch: JSONObject?, on c
         "SELECT apr_dispatch_settle($1, 'interrupted', NULL, $2::jsonb)", [aprCode, result.serialized()],
         readOnly: false)
     if settled["already_settled"] == .bool(true) { return }
-    throw Refusal(.stop, "dispatch_interrupted", message,
+    throw Refusal("dispatch_interrupted", message,
                   details: ["apr_code": .string(aprCode), "dispatch": settled["dispatch"] ?? .null])
 }

@@ -15,7 +15,7 @@ struct ExternalDispatch {
     func run(syntaxCheck: ExternalHandler.SyntaxCheck) throws -> Outcome {
         let code = plan.aprCode
         guard syntaxCheck.passed else {
-            throw Refusal(.fail, "syntax_check_failed",
+            throw Refusal("handler_syntax_failed",
                           "the \(handler.arm) handler fails its syntax check (\(syntaxCheck.command ?? "executable")): \(syntaxCheck.message ?? "")",
                           details: ["apr_code": .string(code), "handler": .string(handler.path)])
         }
@@ -60,7 +60,7 @@ struct ExternalDispatch {
         // the APR's status says how it ended.
         let applied = settled["already_settled"] == .bool(true) ? settled["status"] == "applied" : answer.applied
         guard applied else {
-            throw Refusal(.fail, "handler_failed",
+            throw Refusal("handler_failed",
                           "the \(handler.arm) handler \(answer.how) on \(code); the APR is now failed\(answer.firstErrorLine.map { ": " + $0 } ?? "")",
                           details: body)
         }
@@ -72,7 +72,7 @@ struct ExternalDispatch {
     private func alreadySettled(_ code: String, status: String?, _ dispatch: JSONValue?) throws -> Outcome {
         guard status == "applied" else {
             try connection.execute("SELECT apr_refuse('apr_failed', $1)", [code])
-            throw Refusal(.software, "internal_error", "apr_refuse did not refuse apr_failed")
+            throw Refusal("internal_error", "apr_refuse did not refuse apr_failed")
         }
         return .done(["apr_code": .string(code), "status": "applied", "dispatch": dispatch ?? .null], unchanged: true)
     }

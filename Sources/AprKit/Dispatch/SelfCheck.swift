@@ -40,14 +40,14 @@ public struct SelfCheck {
             if check.passed {
                 outcomes.append(.done(fields))
             } else {
-                outcomes.append(.refused(Refusal(.fail, "syntax_check_failed",
+                outcomes.append(.refused(Refusal("handler_syntax_failed",
                     "the \(handler.arm) handler fails its syntax check: \(check.message ?? "")", details: fields)))
             }
         }
         for (action, ref) in bound {
             if case .unresolved(let why) = arms.resolve(handlerRef: ref),
                !files.contains(where: { $0.arm == ArmRegistry.arm(of: ref) }) {
-                outcomes.append(.refused(Refusal(.fail, "arm_not_implemented", "\(action) is bound to \(ref): \(why)",
+                outcomes.append(.refused(Refusal("arm_not_implemented", "\(action) is bound to \(ref): \(why)",
                     details: ["action_code": .string(action), "handler_ref": .string(ref)])))
             }
         }

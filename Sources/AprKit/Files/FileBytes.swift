@@ -5,7 +5,7 @@ public enum FileBytes {
     public static func read(_ path: String, maxBytes: Int) throws(Refusal) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw Refusal(.dataError, "unreadable_file", "cannot read \(path): \(String(cString: strerror(errno)))")
+            throw Refusal("unreadable_file", "cannot read \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         var bytes: [UInt8] = []
@@ -14,12 +14,12 @@ public enum FileBytes {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw Refusal(.dataError, "unreadable_file", "cannot read \(path): \(String(cString: strerror(errno)))")
+                throw Refusal("unreadable_file", "cannot read \(path): \(String(cString: strerror(errno)))")
             }
             if n == 0 { return bytes }
             bytes.append(contentsOf: chunk[0..<n])
             if bytes.count > maxBytes {
-                throw Refusal(.dataError, "input_too_large", "\(path) is over \(maxBytes) bytes")
+                throw Refusal("input_too_large", "\(path) is over \(maxBytes) bytes")
             }
         }
     }

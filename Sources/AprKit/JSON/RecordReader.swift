@@ -29,33 +29,33 @@ public struct RecordReader {
             switch line {
             case .tooLong:
                 count += 1
-                return .invalid(.data("input_too_large", "record \(count + 0) is over \(maxRecordBytes) bytes"))
+                return .invalid(Refusal("input_too_large", "record \(count + 0) is over \(maxRecordBytes) bytes"))
             case .line(let bytes):
                 if pending.isEmpty, bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
                 if !pending.isEmpty { pending.append(0x0A) }
                 pending.append(contentsOf: bytes)
                 if pending.count > maxRecordBytes {
                     count += 1
-                    return .invalid(.data("input_too_large", "record \(count) is over \(maxRecordBytes) bytes"))
+                    return .invalid(Refusal("input_too_large", "record \(count) is over \(maxRecordBytes) bytes"))
                 }
                 do {
                     let value = try JSONValue.parse(pending)
                     count += 1
                     guard case .object(let object) = value else {
-                        return .invalid(.data("wrong_type", "record \(count) is a JSON \(value.typeName), not an object"))
+                        return .invalid(Refusal("wrong_type", "record \(count) is a JSON \(value.typeName), not an object"))
                     }
                     return .record(object)
                 } catch where error.prematureEnd {
                     continue
                 } catch {
                     count += 1
-                    return .invalid(.data("malformed_json", "record \(count) is not valid JSON: \(error.message) at line \(error.line), column \(error.column)"))
+                    return .invalid(Refusal("malformed_json", "record \(count) is not valid JSON: \(error.message) at line \(error.line), column \(error.column)"))
                 }
             }
         }
         if !pending.isEmpty {
             count += 1
-            return .invalid(.data("malformed_json", "record \(count) is not valid JSON: the input ends inside it"))
+            return .invalid(Refusal("malformed_json", "record \(count) is not valid JSON: the input ends inside it"))
         }
         return nil
     }

@@ -32,12 +32,12 @@ public struct RecordSchema: Sendable {
     public func validate(_ record: JSONObject) throws(Refusal) {
         if !allowsOtherFields {
             for key in record.keys where !fields.contains(where: { $0.name == key }) {
-                throw .data("unknown_field", "unknown field \"\(key)\"")
+                throw Refusal("unknown_field", "unknown field \"\(key)\"")
             }
         }
         for field in fields {
             guard let value = record[field.name], value != .null || field.required else {
-                if field.required { throw .data("missing_field", "missing field \"\(field.name)\"") }
+                if field.required { throw Refusal("missing_field", "missing field \"\(field.name)\"") }
                 continue
             }
             let matches: Bool
@@ -46,10 +46,10 @@ public struct RecordSchema: Sendable {
             default: matches = false
             }
             guard matches else {
-                throw .data("wrong_type", "field \"\(field.name)\" must be a \(field.type.rawValue), not a \(value.typeName)")
+                throw Refusal("wrong_type", "field \"\(field.name)\" must be a \(field.type.rawValue), not a \(value.typeName)")
             }
             if let max = field.maxBytes, case .string(let s) = value, s.utf8.count > max {
-                throw .data("field_too_long", "field \"\(field.name)\" is over \(max) bytes")
+                throw Refusal("field_too_long", "field \"\(field.name)\" is over \(max) bytes")
             }
         }
     }

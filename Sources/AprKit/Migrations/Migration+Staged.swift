@@ -4,8 +4,8 @@ extension Migration {
     /// changed file under an applied name is refused.
     public static func staged(fromFile path: String) throws -> Migration {
         let bytes = try FileBytes.read(path, maxBytes: 16 * 1024 * 1024)
-        guard let sql = String(validating: bytes, as: UTF8.self) else {
-            throw Refusal.data("not_utf8", "\(path) is not UTF-8 text")
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw Refusal("not_utf8", "\(path) is not UTF-8 text")
         }
         let base = path.split(separator: "/").last.map(String.init) ?? path
         var version = base
@@ -15,8 +15,8 @@ extension Migration {
                 || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E
         }
         guard valid else {
-            throw Refusal.data("bad_migration_name", "\(base): a staged migration is named [A-Za-z0-9._-]+.sql")
+            throw Refusal("bad_migration_name", "\(base): a staged migration is named [A-Za-z0-9._-]+.sql")
         }
-        return Migration(version: version, name: base, sql: sql)
+        return Migration(kind: .staged, version: version, name: base, bytes: bytes)
     }
 }

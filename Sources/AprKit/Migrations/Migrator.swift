@@ -1,10 +1,23 @@
-/// The governed migration mechanism: applies migrations in version order, each
-/// in one transaction with its readback assertions and its record in
-/// `gov_migrations` and the ledger. Concurrent migrators queue on an advisory
-/// lock, so each migration applies exactly once.
+/// The governed migration mechanism: applies migrations in order, each in
+/// one transaction with its readback assertions and its record in
+/// `gov_migrations` (or `gov_repeatables`) and the ledger. Versioned and
+/// staged migrations apply once; a repeatable file applies again whenever
+/// its bytes change. Concurrent migrators queue on an advisory lock, so each
+/// migration applies exactly once.
 public struct Migrator {
     public enum State: String, Sendable {
-        case applied, pending, changed
+        /// Recorded with the checksum of its bytes: nothing to do.
+        case applied
+        /// Not recorded: applies now.
+        case pending
+        /// A versioned or staged migration recorded with another checksum:
+        /// refused, before any DDL runs.
+        case changed
+        /// A repeatable file whose bytes changed since it was recorded: applies again.
+        case outdated
+        /// Recorded by the first release, whose checksum was the sha256 of
+        /// the sha256 digest: recorded again with the sha256 of the bytes.
+        case firstReleaseChecksum = "first_release_checksum"
     }
 
     public struct PlanItem: Sendable {
@@ -15,9 +28,12 @@ public struct Migrator {
         var json: JSONObject {
             var o = [
                 "version": .string(migration.version), "name": .string(migration.name),
-                "checksum": .string(migration.checksum), "state": .string(state.rawValue),
+                "kind": .string(migration.kind.rawValue), "checksum": .string(migration.checksum),
+                "state": .string(state.rawValue),
             ] as JSONObject
-            if let recordedChecksum, state == .changed { o["recorded_checksum"] = .string(recordedChecksum) }
+            if let recordedChecksum, state != .applied, state != .pending {
+                o["recorded_checksum"] = .string(recordedChecksum)
+            }
             return o
         }
     }
@@ -37,16 +53,21 @@ public struct Migrator {
     public func plan(_ migrations: [Migration]) throws -> [PlanItem] {
         let recorded = try recordedChecksums()
         return migrations.map { m in
-            switch recorded[m.version] {
-            case nil: return PlanItem(migration: m, state: .pending, recordedChecksum: nil)
-            case m.checksum: return PlanItem(migration: m, state: .applied, recordedChecksum: m.checksum)
-            case let other: return PlanItem(migration: m, state: .changed, recordedChecksum: other)
+            let key = m.kind == .repeatable ? "repeatable:" + m.version : m.version
+            let state: State
+            switch recorded[key] {
+            case nil: state = .pending
+            case m.checksum: state = .applied
+            case m.firstReleaseChecksum where m.kind != .repeatable: state = .firstReleaseChecksum
+            default: state = m.kind == .repeatable ? .outdated : .changed
             }
+            return PlanItem(migration: m, state: state, recordedChecksum: recorded[key])
         }
     }
 
-    /// Applies every pending migration. Refuses, before any DDL runs, when an
-    /// applied migration's text has changed.
+    /// Applies every pending migration and every outdated repeatable file.
+    /// Refuses, before any DDL runs, when an applied migration's bytes have
+    /// changed.
     public func apply(_ migrations: [Migration], dryRun: Bool) throws -> Outcome {
         for m in migrations { try Migrator.checkNoTransactionControl(m) }
         if dryRun {
@@ -59,39 +80,65 @@ public struct Migrator {
 
         let items = try plan(migrations)
         if let changed = items.first(where: { $0.state == .changed }) {
-            throw Refusal(.fail, "checksum_mismatch",
-                          "migration \(changed.migration.version) (\(changed.migration.name)) was applied with checksum \(changed.recordedChecksum ?? "?") but its text now hashes to \(changed.migration.checksum)",
+            throw Refusal("checksum_mismatch",
+                          "migration \(changed.migration.version) (\(changed.migration.name)) was applied with checksum \(changed.recordedChecksum ?? "?") but its bytes now hash to \(changed.migration.checksum)",
                           details: ["plan": .array(items.map { .object($0.json) })])
         }
         var applied: [JSONValue] = []
-        for item in items where item.state == .pending {
+        for item in items where item.state == .pending || item.state == .outdated {
             try applyOne(item.migration)
             applied.append(.object(item.json.replacing("state", with: "applied")))
         }
-        let version = items.last?.migration.version
-        return .done(["applied": .array(applied), "schema_version": .string(orNull: version)],
-                     unchanged: applied.isEmpty)
+        // After the files, whose migrations.sql brings the function that does it.
+        var rechecksummed: [JSONValue] = []
+        for item in items where item.state == .firstReleaseChecksum {
+            try recordChecksum(of: item.migration)
+            rechecksummed.append(.object(item.json))
+        }
+        let version = items.last { $0.migration.kind == .versioned }?.migration.version
+        var body: JSONObject = ["applied": .array(applied), "schema_version": .string(orNull: version)]
+        if !rechecksummed.isEmpty { body["rechecksummed"] = .array(rechecksummed) }
+        return .done(body, unchanged: applied.isEmpty && rechecksummed.isEmpty)
     }
 
     private func applyOne(_ m: Migration) throws {
         do {
             try connection.withTransaction { c in
                 try c.executeScript(m.sql)
-                try c.execute("SELECT gov_migration_record($1, $2, $3)", [m.version, m.name, m.checksum])
+                if m.kind == .repeatable {
+                    try c.execute("SELECT gov_repeatable_record($1, $2)", [m.version, m.checksum])
+                } else {
+                    try c.execute("SELECT gov_migration_record($1, $2, $3)", [m.version, m.name, m.checksum])
+                }
             }
         } catch let error as PGError where error.kind == .other || error.kind == .refusal(.fail) {
-            throw Refusal(.fail, "migration_failed",
+            throw Refusal("migration_failed",
                           "migration \(m.version) (\(m.name)) failed and was rolled back: \(error.message)",
                           details: ["version": .string(m.version)])
         }
     }
 
-    /// version → checksum of every recorded migration; empty before the first.
+    /// Records the sha256 of the bytes where the first release recorded the
+    /// sha256 of their digest (the bytes are the same: both hashes agree).
+    private func recordChecksum(of m: Migration) throws {
+        try connection.withTransaction { c in
+            try c.execute("SELECT gov_migration_rechecksum($1, $2, $3)",
+                          [m.version, m.firstReleaseChecksum, m.checksum])
+        }
+    }
+
+    /// version → checksum of every recorded migration, and
+    /// "repeatable:NAME" → checksum of every recorded repeatable file; empty
+    /// before the first.
     func recordedChecksums() throws -> [String: String] {
-        let exists = try connection.execute("SELECT to_regclass('public.gov_migrations') IS NOT NULL").value(0, 0)
-        guard exists == "t" else { return [:] }
-        let rows = try connection.execute("SELECT version, checksum FROM gov_migrations")
+        let exists = try connection.execute("""
+            SELECT to_regclass('public.gov_migrations') IS NOT NULL, to_regclass('public.gov_repeatables') IS NOT NULL
+            """)
         var recorded: [String: String] = [:]
+        guard exists.value(0, 0) == "t" else { return recorded }
+        let rows = try connection.execute(exists.value(0, 1) == "t"
+            ? "SELECT version, checksum FROM gov_migrations UNION ALL SELECT 'repeatable:' || name, checksum FROM gov_repeatables"
+            : "SELECT version, checksum FROM gov_migrations")
         for row in 0..<rows.rowCount { recorded[rows.value(row, 0)!] = rows.value(row, 1)! }
         return recorded
     }
@@ -103,7 +150,7 @@ public struct Migrator {
         for statement in SQLScript.topLevelStatements(m.sql) {
             let word = statement.prefix { $0.isLetter }.uppercased()
             if control.contains(word) {
-                throw Refusal(.dataError, "transaction_control_in_migration",
+                throw Refusal("transaction_control_in_migration",
                               "migration \(m.version) (\(m.name)) controls its own transaction (\(word)); gov-migrate runs each migration in one transaction")
             }
         }

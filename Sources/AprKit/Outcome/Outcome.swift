@@ -38,7 +38,7 @@ public struct Outcome: Sendable {
         } catch let error as PGError {
             return .refused(Refusal(error))
         } catch {
-            return .refused(Refusal(.software, "internal_error", "\(error)"))
+            return .refused(Refusal("internal_error", "\(error)"))
         }
     }
 }

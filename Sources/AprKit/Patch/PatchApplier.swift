@@ -71,7 +71,7 @@ public struct PatchApplier {
             "would_swap": .bool(before != after), "syntax_check": .string(plan.checks.syntaxCheck),
         ]
         guard check.succeeded else {
-            throw Refusal(.stop, "syntax_check_failed",
+            throw Refusal("syntax_check_failed",
                           "\(plan.aprCode): the new \(plan.filePath) fails \(plan.checks.syntaxCheck): \(check.summary)",
                           details: fields.merging(["check_output": .string(check.summary)]))
         }

@@ -15,15 +15,15 @@ struct PatchChecks: Sendable {
         switch syntaxCheck {
         case "bash -n": shell = ["/usr/bin/bash", "/bin/bash"]
         case "sh -n": shell = ["/usr/bin/sh", "/bin/sh"]
-        default: throw Refusal(.software, "unknown_check", "the registry names an unknown syntax check \"\(syntaxCheck)\"")
+        default: throw Refusal("unknown_check", "the registry names an unknown syntax check \"\(syntaxCheck)\"")
         }
         guard let program = Subprocess.executable(shell) else {
-            throw Refusal(.software, "checker_missing", "no \(shell[0]) to run \(syntaxCheck) with")
+            throw Refusal("checker_missing", "no \(shell[0]) to run \(syntaxCheck) with")
         }
         do {
             return try check(program, ["-n", path])
         } catch {
-            throw Refusal(.software, "spawn_failed", error.description)
+            throw Refusal("spawn_failed", error.description)
         }
     }
 
@@ -39,7 +39,7 @@ struct PatchChecks: Sendable {
                 return Subprocess.Result(exitStatus: 126, signal: nil, stdout: [], stderr: Array(error.description.utf8),
                                          truncated: false)
             }
-        default: throw Refusal(.software, "unknown_check", "the registry names an unknown post check \"\(postCheck)\"")
+        default: throw Refusal("unknown_check", "the registry names an unknown post check \"\(postCheck)\"")
         }
     }
 

@@ -5,7 +5,9 @@ struct PatchPlan {
     let aprCode: String
     let status: String
     let filePath: String
-    let contentBase64: String
+    /// The approved bytes as the database decoded them from the payload's
+    /// Base64, in hex; empty when the plan was read without them.
+    let contentHex: String
     let contentSha256: String?
     let expectedSha256Before: String?
     let root: String
@@ -20,11 +22,11 @@ struct PatchPlan {
               let target = json["target"]?.objectValue, let root = target["root"]?.stringValue,
               let syntaxCheck = target["syntax_check"]?.stringValue, let postCheck = target["post_check"]?.stringValue,
               let maxBytes = target["max_bytes"]?.integerValue
-        else { throw Refusal(.software, "internal_error", "the database returned an incomplete patch plan") }
+        else { throw Refusal("internal_error", "the database returned an incomplete patch plan") }
         self.aprCode = aprCode
         self.status = status
         self.filePath = filePath
-        contentBase64 = json["new_content_base64"]?.stringValue ?? ""
+        contentHex = json["new_content_hex"]?.stringValue ?? ""
         contentSha256 = json["new_content_sha256"]?.stringValue
         expectedSha256Before = json["expected_sha256_before"]?.stringValue
         self.root = root
@@ -38,29 +40,26 @@ struct PatchPlan {
         deploys.first { $0["status"]?.stringValue == status }
     }
 
-    /// The approved bytes: valid Base64, within the root's size limit, and
-    /// hashing to the sha256 in the approved payload. The database checked
-    /// this at proposal; it is checked again here because these are the
-    /// bytes about to be written.
+    /// The approved bytes: decoded by the database (the one Base64 decision,
+    /// the same that accepted the proposal), within the root's size limit,
+    /// and hashing to the sha256 in the approved payload. They are checked
+    /// again here because these are the bytes about to be written.
     func content() throws -> Candidate {
         // Refuse an oversized payload before decoding it.
-        if contentBase64.utf8.count > (maxBytes + 2) / 3 * 4 {
-            throw tooLarge("\(contentBase64.utf8.count / 4 * 3)")
+        if contentHex.utf8.count / 2 > maxBytes { throw tooLarge("\(contentHex.utf8.count / 2)") }
+        guard let bytes = Hex.decode(contentHex) else {
+            throw Refusal("internal_error", "\(aprCode): the database returned content that is not hex")
         }
-        guard let bytes = Base64.decode(contentBase64) else {
-            throw Refusal(.dataError, "bad_base64", "\(aprCode): new_content_base64 is not valid Base64")
-        }
-        if bytes.count > maxBytes { throw tooLarge("\(bytes.count)") }
         let digest = FileDigest(of: bytes)
         guard digest.sha256 == contentSha256 else {
-            throw Refusal(.fail, "content_hash_mismatch",
+            throw Refusal("content_hash_mismatch",
                           "\(aprCode): the content hashes to \(digest.sha256), not to the approved \(contentSha256 ?? "(none)")")
         }
         return Candidate(bytes: bytes, digest: digest)
     }
 
     private func tooLarge(_ size: String) -> Refusal {
-        Refusal(.dataError, "content_too_large",
+        Refusal("content_too_large",
                 "\(aprCode): the content is about \(size) bytes, over the \(maxBytes)-byte limit of \(root)")
     }
 }

@@ -6,14 +6,14 @@ struct PatchRecords {
     /// The plan; `withContent: false` leaves the (large) content out, for a
     /// second look once the content is already in hand.
     func plan(_ aprCode: String, withContent: Bool = true) throws -> PatchPlan {
-        let sql = withContent ? "SELECT patch_plan($1)" : "SELECT patch_plan($1) - 'new_content_base64'"
-        return try PatchPlan(JSONObject.fromDatabase(connection.execute(sql, [aprCode]).value(0, 0)))
+        try PatchPlan(JSONObject.fromDatabase(
+            connection.execute("SELECT patch_plan($1, $2)", [aprCode, String(withContent)]).value(0, 0)))
     }
 
     /// The plan of a restore, which never needs the content.
     func restorePlan(_ aprCode: String) throws -> PatchPlan {
         try PatchPlan(JSONObject.fromDatabase(
-            connection.execute("SELECT patch_restore_plan($1) - 'new_content_base64'", [aprCode]).value(0, 0)))
+            connection.execute("SELECT patch_restore_plan($1)", [aprCode]).value(0, 0)))
     }
 
     /// One apply's outcome: `success` (the APR becomes applied) or `failed`.

@@ -10,7 +10,7 @@ struct PatchRestore {
 
     func run() throws -> Outcome {
         guard let deploy = plan.lastDeploy("success"), let patched = deploy["sha256_after"]?.stringValue else {
-            throw Refusal(.software, "internal_error", "\(plan.aprCode) is applied but has no successful deploy row")
+            throw Refusal("internal_error", "\(plan.aprCode) is applied but has no successful deploy row")
         }
         // nil: the patch created the file, so restoring removes it.
         let original = deploy["sha256_before"]?.stringValue
@@ -23,7 +23,7 @@ struct PatchRestore {
         let settled = now?.sha256 == original
         if !settled {
             guard now?.sha256 == patched else {
-                throw Refusal(.fail, "target_changed",
+                throw Refusal("target_changed",
                               "\(dir.targetPath) holds \(now?.sha256 ?? "no file"), not \(plan.aprCode)'s \(patched); a restore would discard a later change",
                               details: ["apr_code": .string(plan.aprCode), "sha256_now": .string(orNull: now?.sha256)])
             }
@@ -50,7 +50,7 @@ struct PatchRestore {
     func backupEntry(_ recorded: String?) throws -> String {
         let name = dir.backupName(for: plan.aprCode)
         guard let recorded, recorded == dir.pathOf(name) else {
-            throw Refusal(.fail, "backup_missing", "\(plan.aprCode) recorded no backup of \(dir.targetPath)",
+            throw Refusal("backup_missing", "\(plan.aprCode) recorded no backup of \(dir.targetPath)",
                           details: ["apr_code": .string(plan.aprCode)])
         }
         let found: Bool
@@ -58,10 +58,10 @@ struct PatchRestore {
             found = try dir.inspect(name) != nil
         } catch let refusal as Refusal where refusal.reason != "io_error" {
             // A link, a directory or a device where the backup should be.
-            throw Refusal(.fail, "backup_corrupt", refusal.message, details: ["apr_code": .string(plan.aprCode)])
+            throw Refusal("backup_corrupt", refusal.message, details: ["apr_code": .string(plan.aprCode)])
         }
         guard found else {
-            throw Refusal(.fail, "backup_missing", "the backup \(recorded) is gone",
+            throw Refusal("backup_missing", "the backup \(recorded) is gone",
                           details: ["apr_code": .string(plan.aprCode), "backup_path": .string(recorded)])
         }
         return name

@@ -71,7 +71,7 @@ struct PatchRun {
             let written = try dir.writeTemp(content.bytes)
             temp = written
             guard try dir.digest(of: written) == after else {
-                throw Refusal(.software, "temp_verify_failed", "\(dir.pathOf(written)) does not read back as written")
+                throw Refusal("temp_verify_failed", "\(dir.pathOf(written)) does not read back as written")
             }
             let check = try plan.checks.syntax(dir.pathOf(written))
             guard check.succeeded else {
@@ -130,7 +130,7 @@ struct PatchRun {
             try undo(original)
             if let entry = original.entry { dir.remove(entry) }
             var refusal = (error as? Refusal) ?? (error as? PGError).map { Refusal($0) }
-                ?? Refusal(.software, "internal_error", "\(error)")
+                ?? Refusal("internal_error", "\(error)")
             refusal.details.merge(["apr_code": .string(plan.aprCode), "swapped": true, "swap_undone": true])
             throw refusal
         }
@@ -179,7 +179,7 @@ struct PatchRun {
                 return digest  // these bytes were there before: nothing older to put back
             }
         } catch let refusal as Refusal {
-            throw Refusal(.stop, "undo_failed",
+            throw Refusal("undo_failed",
                           "\(dir.targetPath) holds \(plan.aprCode)'s bytes and the old file could not be put back (\(refusal.message)); restore it by hand",
                           details: ["apr_code": .string(plan.aprCode), "backup_path": .string(orNull: original.backupPath)])
         }
@@ -191,8 +191,7 @@ struct PatchRun {
         let row = try records.recordApply(plan, host: host, before: before, after: before, backupPath: nil,
                                           status: "failed", knownGood: false,
                                           detail: ["reason": "syntax_check_failed", "check_output": .string(check.summary)])
-        return .refused(Refusal(
-            .stop, "syntax_check_failed",
+        return .refused(Refusal("syntax_check_failed",
             "\(plan.aprCode): the new \(plan.filePath) fails \(plan.checks.syntaxCheck): \(check.summary); the file is untouched",
             details: report(row, before: before, after: before).merging(["check_output": .string(check.summary)])))
     }
@@ -203,8 +202,7 @@ struct PatchRun {
         let row = try records.recordApply(plan, host: host, before: original.digest, after: restored,
                                           backupPath: original.backupPath, status: "failed", knownGood: false,
                                           detail: ["reason": "post_check_failed", "check_output": .string(check.summary)])
-        return .refused(Refusal(
-            .stop, "post_check_failed",
+        return .refused(Refusal("post_check_failed",
             "\(plan.aprCode): the installed \(plan.filePath) failed its \(plan.checks.postCheck) check (\(check.summary)); the old file is back",
             details: report(row, before: original.digest, after: restored).merging(["check_output": .string(check.summary)])))
     }
@@ -213,7 +211,7 @@ struct PatchRun {
     /// target holds now (no file never matches).
     static func checkExpectedBefore(_ plan: PatchPlan, _ before: FileDigest?, _ dir: TargetDirectory) throws {
         guard let expected = plan.expectedSha256Before, expected != before?.sha256 else { return }
-        throw Refusal(.fail, "sha256_before_mismatch",
+        throw Refusal("sha256_before_mismatch",
                       "\(dir.targetPath) hashes to \(before?.sha256 ?? "nothing (there is no file)"), not to the expected \(expected)",
                       details: ["apr_code": .string(plan.aprCode), "sha256_before": .string(orNull: before?.sha256),
                                 "expected_sha256_before": .string(expected)])

@@ -81,7 +81,7 @@ extension TargetDirectory {
         let (temp, copied) = try copyToTemp(source)
         do {
             guard copied.sha256 == expectedSha256 else {
-                throw Refusal(.fail, "backup_corrupt",
+                throw Refusal("backup_corrupt",
                               "\(pathOf(source)) hashes to \(copied.sha256), not to the recorded \(expectedSha256)")
             }
             try copyAttributes(from: original, to: temp)

@@ -19,24 +19,24 @@ final class TargetDirectory {
     /// and, with every link resolved, still be below the root's real path.
     init(filePath: String, root: String) throws {
         guard let slash = filePath.lastIndex(of: "/"), filePath.index(after: slash) < filePath.endIndex else {
-            throw Refusal(.fail, "path_not_canonical", "\(filePath) is not a file path")
+            throw Refusal("path_not_canonical", "\(filePath) is not a file path")
         }
         let parent = slash == filePath.startIndex ? "/" : String(filePath[..<slash])
         name = String(filePath[filePath.index(after: slash)...])
         guard let realRoot = realPath(root) else {
-            throw Refusal(.fail, "missing_parent", "the registered root \(root) does not exist")
+            throw Refusal("missing_parent", "the registered root \(root) does not exist")
         }
         guard let realParent = realPath(parent) else {
-            throw Refusal(.fail, "missing_parent", "\(parent) does not exist or is not a directory")
+            throw Refusal("missing_parent", "\(parent) does not exist or is not a directory")
         }
         guard TargetDirectory.isWithin(realParent, realRoot) else {
-            throw Refusal(.fail, "symlink_escape", "\(parent) resolves to \(realParent), outside the root \(realRoot)")
+            throw Refusal("symlink_escape", "\(parent) resolves to \(realParent), outside the root \(realRoot)")
         }
         let fd = open(realParent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
             if code == ENOENT || code == ENOTDIR || code == ELOOP {
-                throw Refusal(.fail, "missing_parent", "\(parent) does not exist or is not a directory")
+                throw Refusal("missing_parent", "\(parent) does not exist or is not a directory")
             }
             throw ioError("open \(realParent)", code)
         }
@@ -44,7 +44,7 @@ final class TargetDirectory {
         // land elsewhere: the descriptor must name the directory checked.
         guard TargetDirectory.opened(fd, is: realParent) else {
             close(fd)
-            throw Refusal(.fail, "symlink_escape", "\(parent) changed while it was being opened")
+            throw Refusal("symlink_escape", "\(parent) changed while it was being opened")
         }
         self.fd = fd
         path = realParent
@@ -69,9 +69,9 @@ final class TargetDirectory {
         }
         switch st.st_mode & S_IFMT {
         case S_IFREG: return st
-        case S_IFLNK: throw Refusal(.fail, "target_is_symlink", "\(pathOf(entry)) is a symbolic link")
-        case S_IFDIR: throw Refusal(.fail, "target_not_regular", "\(pathOf(entry)) is a directory")
-        default: throw Refusal(.fail, "target_not_regular", "\(pathOf(entry)) is not a regular file")
+        case S_IFLNK: throw Refusal("target_is_symlink", "\(pathOf(entry)) is a symbolic link")
+        case S_IFDIR: throw Refusal("target_not_regular", "\(pathOf(entry)) is a directory")
+        default: throw Refusal("target_not_regular", "\(pathOf(entry)) is not a regular file")
         }
     }
 
@@ -140,5 +140,5 @@ private func realPath(_ path: String) -> String? {
 
 /// A file system call failed: nothing was swapped (exit 70).
 func ioError(_ what: String, _ code: Int32) -> Refusal {
-    Refusal(.software, "io_error", "cannot \(what): \(String(cString: strerror(code)))")
+    Refusal("io_error", "cannot \(what): \(String(cString: strerror(code)))")
 }

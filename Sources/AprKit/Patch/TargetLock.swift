@@ -15,7 +15,7 @@ final class TargetLock {
         var st = stat()
         guard fstat(file, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
             close(file)
-            throw Refusal(.fail, "target_not_regular", "the lock \(directory.pathOf(directory.lockName)) is not a regular file")
+            throw Refusal("target_not_regular", "the lock \(directory.pathOf(directory.lockName)) is not a regular file")
         }
         let deadline = Subprocess.monotonicSeconds() + Double(timeoutSeconds)
         while flock(file, LOCK_EX | LOCK_NB) != 0 {
@@ -26,7 +26,7 @@ final class TargetLock {
             }
             guard Subprocess.monotonicSeconds() < deadline else {
                 close(file)
-                throw Refusal(.tempFail, "lock_busy",
+                throw Refusal("lock_busy",
                               "another run has held the lock on \(directory.targetPath) for \(timeoutSeconds)s; safe to re-run")
             }
             usleep(2_000 + UInt32.random(in: 0..<8_000))

@@ -9,7 +9,7 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
         /// Lock not available or the server is shutting down mid-query: exit 75.
         case temporary
         /// A refusal raised by aprkit's own SQL (SQLSTATE class AK): the message
-        /// is the stable reason code.
+        /// is the stable reason code, registered in apr_reasons.
         case refusal(ExitStatus)
         /// Anything else the server or libpq said: fail closed, exit 70.
         case other
@@ -29,15 +29,13 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
-    /// Maps a server error to its kind. aprkit's SQL raises refusals with SQLSTATE
-    /// `AKF..` (FAIL), `AKS..` (SKIP) or `AKT..` (STOP) and the reason code as its message.
+    /// Maps a server error to its kind. aprkit's SQL raises refusals by their
+    /// reason: SQLSTATE `AK` + a letter that names the exit status (see
+    /// Reasons), and the reason code as the message.
     static func classify(sqlstate: String?, message: String, detail: String?) -> PGError {
         let kind: Kind
         switch sqlstate {
-        case .some(let s) where s.hasPrefix("AKF"): kind = .refusal(.fail)
-        case .some(let s) where s.hasPrefix("AKS"): kind = .refusal(.skip)
-        case .some(let s) where s.hasPrefix("AKT"): kind = .refusal(.stop)
-        case .some(let s) where s.hasPrefix("AKD"): kind = .refusal(.dataError)
+        case .some(let s) where ExitStatus(sqlstate: s) != nil: kind = .refusal(ExitStatus(sqlstate: s)!)
         case "40001", "40P01": kind = .retryable
         case "55P03", "57014", "53300": kind = .temporary
         case .some(let s) where s.hasPrefix("08") || s.hasPrefix("57P"): kind = .unavailable

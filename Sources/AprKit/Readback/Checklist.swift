@@ -46,7 +46,7 @@ public struct Checklist: Sendable {
             guard let p = pending else { return }
             let item = try Checklist.item(name: p.name, line: p.line, expect: p.expect, body: p.body)
             if items.contains(where: { $0.name == item.name }) {
-                throw Refusal(.dataError, "duplicate_item", "line \(p.line): a second item named \(item.name)")
+                throw Refusal("duplicate_item", "line \(p.line): a second item named \(item.name)")
             }
             items.append(item)
         }
@@ -56,36 +56,36 @@ public struct Checklist: Sendable {
             if let itemName = Checklist.header("name", in: line) {
                 try finish()
                 guard Checklist.isValidItemName(itemName) else {
-                    throw Refusal(.dataError, "bad_checklist",
+                    throw Refusal("bad_checklist",
                                   "line \(number): \"\(itemName)\" is not an item name ([A-Za-z][A-Za-z0-9_]*)")
                 }
                 pending = (itemName, number, nil, [], true)
             } else if pending?.headerOpen == true, let expect = Checklist.header("expect", in: line) {
                 guard pending?.expect == nil else {
-                    throw Refusal(.dataError, "bad_checklist", "line \(number): a second -- expect: for \(pending!.name)")
+                    throw Refusal("bad_checklist", "line \(number): a second -- expect: for \(pending!.name)")
                 }
                 pending?.expect = expect
             } else if pending != nil {
                 pending?.headerOpen = false
                 pending?.body.append(line)
             } else if !Checklist.isBlankOrComment(line) {
-                throw Refusal(.dataError, "bad_checklist", "line \(number): SQL before the first -- name: line")
+                throw Refusal("bad_checklist", "line \(number): SQL before the first -- name: line")
             }
         }
         try finish()
         guard !items.isEmpty else {
-            throw Refusal(.dataError, "empty_checklist", "checklist \(name) has no item (no -- name: line)")
+            throw Refusal("empty_checklist", "checklist \(name) has no item (no -- name: line)")
         }
         self.init(name: name, items: items)
     }
 
     private static func item(name: String, line: Int, expect: String?, body: [Substring]) throws(Refusal) -> Item {
         guard let expect else {
-            throw Refusal(.dataError, "bad_checklist", "line \(line): item \(name) has no -- expect: line after its -- name: line")
+            throw Refusal("bad_checklist", "line \(line): item \(name) has no -- expect: line after its -- name: line")
         }
         let expectation: Expectation
         do { expectation = try Expectation(expect) } catch {
-            throw Refusal(.dataError, "bad_expectation", "line \(line): item \(name): \(error.message)")
+            throw Refusal("bad_expectation", "line \(line): item \(name): \(error.message)")
         }
         // Comment lines after the query belong to the next item's heading.
         var lines = body
@@ -95,18 +95,18 @@ public struct Checklist: Sendable {
 
         let statements = SQLScript.topLevelStatements(source)
         guard statements.count == 1 else {
-            throw Refusal(.dataError, statements.isEmpty ? "bad_checklist" : "not_a_query",
+            throw Refusal(statements.isEmpty ? "bad_checklist" : "not_a_query",
                           "line \(line): item \(name) has \(statements.isEmpty ? "no query" : "more than one statement")")
         }
         // One query, and only a query: the read-only transaction refuses
         // writes, and no item can end that transaction.
         let first = statements[0].drop { $0 == "(" || $0.isWhitespace }.prefix { $0.isLetter }.uppercased()
         guard ["SELECT", "WITH", "VALUES", "TABLE"].contains(first) else {
-            throw Refusal(.dataError, "not_a_query", "line \(line): item \(name) is not a query (SELECT, WITH, VALUES or TABLE)")
+            throw Refusal("not_a_query", "line \(line): item \(name) is not a query (SELECT, WITH, VALUES or TABLE)")
         }
         let query: NamedParameters
         do { query = try NamedParameters(numbering: source) } catch {
-            throw Refusal(.dataError, "bad_checklist", "line \(line): item \(name) uses $n; name its parameters :name")
+            throw Refusal("bad_checklist", "line \(line): item \(name) uses $n; name its parameters :name")
         }
         return Item(name: name, expectation: expectation, source: source, query: query, line: line)
     }

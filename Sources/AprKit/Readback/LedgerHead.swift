@@ -27,10 +27,10 @@ public struct LedgerHead: Sendable, Equatable {
         guard fields.count == 2, let seq = Int64(fields[0]), seq >= 0,
               fields[1].utf8.count == 64, fields[1].utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
         else {
-            throw Refusal(.dataError, "bad_ledger_head", "\(path) is not a saved ledger head (one line: SEQ HASH)")
+            throw Refusal("bad_ledger_head", "\(path) is not a saved ledger head (one line: SEQ HASH)")
         }
         guard seq > 0 || fields[1] == LedgerHead.genesis.hash else {
-            throw Refusal(.dataError, "bad_ledger_head", "\(path): seq 0 is the genesis head, whose hash is 64 zeros")
+            throw Refusal("bad_ledger_head", "\(path): seq 0 is the genesis head, whose hash is 64 zeros")
         }
         self.init(seq: seq, hash: String(fields[1]))
     }
@@ -65,7 +65,7 @@ public struct LedgerHead: Sendable, Equatable {
         let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         let temporary = "\(path).tmp.\(getpid())"
         func failed(_ what: String) -> Refusal {
-            Refusal(.software, "ledger_head_not_saved",
+            Refusal("ledger_head_not_saved",
                     "every item passed, but the ledger head cannot be saved to \(path): \(what): \(String(cString: strerror(errno)))")
         }
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)

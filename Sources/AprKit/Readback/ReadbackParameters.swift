@@ -3,7 +3,7 @@
 /// is a usage error (64), found before anything runs.
 public struct ReadbackParameters: Sendable {
     /// Names readback binds itself; `--param` cannot set them.
-    public static let builtIn = ["bundled_migrations", "ledger_head_seq", "ledger_head_hash"]
+    public static let builtIn = ["bundled_migrations", "bundled_repeatables", "ledger_head_seq", "ledger_head_hash"]
 
     /// name → value; nil is SQL null (a file whose digest could not be taken).
     public let values: [String: String?]
@@ -14,27 +14,28 @@ public struct ReadbackParameters: Sendable {
         for (option, entries, kind) in [("--param", params, Source.value), ("--file-sha256", fileDigests, Source.fileDigest)] {
             for entry in entries {
                 guard let eq = entry.firstIndex(of: "="), NamedParameters.isValidName(String(entry[..<eq])) else {
-                    throw Refusal(.usage, "bad_parameter", "\(option) \(entry): expected KEY=\(option == "--param" ? "VALUE" : "FILE") with KEY a name ([A-Za-z_][A-Za-z0-9_]*)")
+                    throw Refusal("bad_parameter", "\(option) \(entry): expected KEY=\(option == "--param" ? "VALUE" : "FILE") with KEY a name ([A-Za-z_][A-Za-z0-9_]*)")
                 }
                 let key = String(entry[..<eq])
                 let rest = String(entry[entry.index(after: eq)...])
                 guard !ReadbackParameters.builtIn.contains(key) else {
-                    throw Refusal(.usage, "reserved_parameter", "\(key) is bound by readback itself and cannot be given")
+                    throw Refusal("reserved_parameter", "\(key) is bound by readback itself and cannot be given")
                 }
                 guard given[key] == nil else {
-                    throw Refusal(.usage, "bad_parameter", "parameter \(key) is given twice")
+                    throw Refusal("bad_parameter", "parameter \(key) is given twice")
                 }
                 given[key] = kind(rest)
             }
         }
         let needed = Set(checklist.parameters)
         if let unknown = given.keys.sorted().first(where: { !needed.contains($0) }) {
-            throw Refusal(.usage, "unknown_parameter",
+            throw Refusal("unknown_parameter",
                           "checklist \(checklist.name) has no parameter \(unknown) (it takes: \(checklist.parameters.joined(separator: ", ")))")
         }
 
         var values: [String: String?] = [:]
-        values["bundled_migrations"] = ReadbackParameters.bundledMigrations
+        values["bundled_migrations"] = ReadbackParameters.checksums(Schema.versioned)
+        values["bundled_repeatables"] = ReadbackParameters.checksums(Schema.repeatables)
         if let ledgerHead {
             values["ledger_head_seq"] = String(ledgerHead.seq)
             values["ledger_head_hash"] = ledgerHead.hash
@@ -48,7 +49,7 @@ public struct ReadbackParameters: Sendable {
         let missing = checklist.parameters.filter { values[$0] == nil }
         guard missing.isEmpty else {
             let hint = missing.contains { $0.hasPrefix("ledger_head_") } ? "; give the saved head with --ledger-head FILE" : ""
-            throw Refusal(.usage, "missing_parameter",
+            throw Refusal("missing_parameter",
                           "checklist \(checklist.name) needs \(missing.joined(separator: ", "))\(hint)",
                           details: ["missing": .array(missing.map { .string($0) })])
         }
@@ -60,11 +61,11 @@ public struct ReadbackParameters: Sendable {
         case fileDigest(String)
     }
 
-    /// The migrations built into this aprkit, `{"version": "checksum"}`:
-    /// what W1 holds the database's gov_migrations against.
-    static var bundledMigrations: String {
+    /// The files built into this aprkit, `{"version": "checksum"}`: what W1
+    /// holds the database's gov_migrations and gov_repeatables against.
+    static func checksums(_ migrations: [Migration]) -> String {
         var object = JSONObject()
-        for m in Migration.bundled { object[m.version] = .string(m.checksum) }
+        for m in migrations { object[m.version] = .string(m.checksum) }
         return object.serialized()
     }
 }

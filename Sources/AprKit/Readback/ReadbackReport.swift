@@ -30,7 +30,7 @@ public struct ReadbackReport: Sendable {
             outcome = .done(summary)
         } else {
             summary["failed_items"] = .array(failed.map { .string($0.item.name) })
-            outcome = .refused(Refusal(.fail, "readback_failed",
+            outcome = .refused(Refusal("readback_failed",
                                        "\(failed.count) of \(result.items.count) items of \(result.checklist.name) failed: \(failed.map(\.item.name).joined(separator: ", "))",
                                        details: summary))
         }

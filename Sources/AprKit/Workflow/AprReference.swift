@@ -7,7 +7,7 @@ public enum AprReference {
         // A refusal upstream in a pipeline is passed on, not mistaken for input.
         if record["ok"] == .bool(false) {
             let reason = record["reason"]?.stringValue ?? "unknown"
-            throw Refusal(.fail, "upstream_refused", "the input record is a refusal (\(reason)), not an APR",
+            throw Refusal("upstream_refused", "the input record is a refusal (\(reason)), not an APR",
                           details: ["upstream_reason": .string(reason)])
         }
         try schema.validate(record)
@@ -17,7 +17,7 @@ public enum AprReference {
     public static func checked(_ code: String) throws(Refusal) -> String {
         let valid = code.hasPrefix("APR-") && code.utf8.count <= 64
             && code.utf8.dropFirst(4).allSatisfy { $0 >= 0x30 && $0 <= 0x39 } && code.utf8.count > 4
-        guard valid else { throw .data("invalid_apr_code", "\"\(code)\" is not an APR code (APR-NNNNNN)") }
+        guard valid else { throw Refusal("invalid_apr_code", "\"\(code)\" is not an APR code (APR-NNNNNN)") }
         return code
     }
 }

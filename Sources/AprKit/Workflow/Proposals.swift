@@ -40,7 +40,7 @@ extension JSONObject {
     /// Parses a jsonb value the database returned.
     static func fromDatabase(_ text: String?) throws -> JSONObject {
         guard let text, case .object(let object) = try JSONValue.parse(text) else {
-            throw Refusal(.software, "internal_error", "the database returned no JSON object")
+            throw Refusal("internal_error", "the database returned no JSON object")
         }
         return object
     }

@@ -13,7 +13,7 @@ public struct Quorum {
     /// missing, 1 (FAIL) when the APR is rejected or expired.
     public func state(of aprCode: String) throws -> Outcome {
         let text = try connection.execute("SELECT apr_quorum_state($1)", [aprCode]).value(0, 0)
-        guard text != nil else { throw Refusal(.fail, "unknown_apr", "no APR \(aprCode)", details: ["apr_code": .string(aprCode)]) }
+        guard text != nil else { throw Refusal("unknown_apr", "no APR \(aprCode)", details: ["apr_code": .string(aprCode)]) }
         return Quorum.outcome(for: try JSONObject.fromDatabase(text))
     }
 
@@ -31,11 +31,11 @@ public struct Quorum {
         let status = state["status"]?.stringValue ?? ""
         let refusal: Refusal
         if status == "rejected" || state["rejections"]?.arrayValue?.isEmpty == false {
-            refusal = Refusal(.fail, "apr_rejected", "\(state["apr_code"]?.stringValue ?? "the APR") was rejected")
+            refusal = Refusal("apr_rejected", "\(state["apr_code"]?.stringValue ?? "the APR") was rejected")
         } else if state["expired"] == .bool(true) {
-            refusal = Refusal(.fail, "apr_expired", "\(state["apr_code"]?.stringValue ?? "the APR") has expired")
+            refusal = Refusal("apr_expired", "\(state["apr_code"]?.stringValue ?? "the APR") has expired")
         } else {
-            refusal = Refusal(.skip, "quorum_not_met", "\(state["apr_code"]?.stringValue ?? "the APR") needs \(Quorum.missingVotes(state))")
+            refusal = Refusal("quorum_not_met", "\(state["apr_code"]?.stringValue ?? "the APR") needs \(Quorum.missingVotes(state))")
         }
         var outcome = Outcome.refused(refusal)
         outcome.body.merge(state)

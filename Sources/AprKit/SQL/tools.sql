@@ -1,23 +1,10 @@
-// The tool registry of the owner runbook's step 5: a tool is registered only
-// through its own approved register_tool APR, stage by stage (birth → admit →
-// register → catalog), each stage recorded with its ledger event.
-extension Migration {
-    static let tools = Migration(version: "004", name: "tools", sql: #"""
-CREATE TABLE gov_tools (
-    tool_name     text PRIMARY KEY CHECK (tool_name ~ '^[a-z][a-z0-9-]{0,63}$'),
-    apr_code      text NOT NULL UNIQUE REFERENCES apr_requests,
-    tool_path     text NOT NULL CHECK (tool_path ~ '^/'),
-    tool_sha256   text CHECK (tool_sha256 ~ '^[0-9a-f]{64}$'),
-    catalog       text,
-    stage         text NOT NULL CHECK (stage IN ('birth', 'admit', 'register', 'catalog')),
-    born_at       timestamptz NOT NULL DEFAULT now(),
-    admitted_at   timestamptz,
-    registered_at timestamptz,
-    cataloged_at  timestamptz
-);
+-- tools.sql: the tool registry of the owner runbook's step 5 (gov_tools,
+-- migration 004). A tool is registered only through its own approved
+-- register_tool APR, stage by stage (birth -> admit -> register -> catalog),
+-- each stage recorded with its ledger event.
 
 -- The order of the stages; a stage is reached only from the one before it.
-CREATE FUNCTION gov_tool_stage_rank(p_stage text) RETURNS integer
+CREATE OR REPLACE FUNCTION gov_tool_stage_rank(p_stage text) RETURNS integer
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT array_position(ARRAY['birth', 'admit', 'register', 'catalog'], p_stage) $$;
@@ -25,7 +12,7 @@ AS $$ SELECT array_position(ARRAY['birth', 'admit', 'register', 'catalog'], p_st
 -- Advances the tool of an approved register_tool APR to p_stage. Re-running
 -- a stage already reached changes nothing; the last stage applies the APR.
 -- p_observed_sha256 is the hash the caller read from the file at admission.
-CREATE FUNCTION gov_tool_advance(p_apr_code text, p_stage text, p_observed_sha256 text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION gov_tool_advance(p_apr_code text, p_stage text, p_observed_sha256 text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
@@ -37,16 +24,14 @@ DECLARE
     have integer;
 BEGIN
     IF want IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'AKD20', MESSAGE = 'unknown_stage',
-            DETAIL = format('%s is not a stage (birth, admit, register, catalog)', p_stage);
+        PERFORM apr_raise('unknown_stage', format('%s is not a stage (birth, admit, register, catalog)', p_stage));
     END IF;
     SELECT * INTO r FROM apr_requests WHERE apr_code = p_apr_code FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'AKF21', MESSAGE = 'unknown_apr', DETAIL = format('no APR %s', p_apr_code);
+        PERFORM apr_raise('unknown_apr', format('no APR %s', p_apr_code));
     END IF;
     IF r.action_code <> 'register_tool' THEN
-        RAISE EXCEPTION USING ERRCODE = 'AKF22', MESSAGE = 'wrong_action',
-            DETAIL = format('%s is a %s APR, not register_tool', r.apr_code, r.action_code);
+        PERFORM apr_raise('wrong_action', format('%s is a %s APR, not register_tool', r.apr_code, r.action_code));
     END IF;
     SELECT * INTO t FROM gov_tools WHERE apr_code = r.apr_code FOR UPDATE;
     have := coalesce(gov_tool_stage_rank(t.stage), 0);
@@ -57,9 +42,8 @@ BEGIN
     -- The same refusals as grant-mint's; register_tool acts without a binding.
     PERFORM apr_refuse_if_blocked(r, ARRAY['handler_unbound']);
     IF want <> have + 1 THEN
-        RAISE EXCEPTION USING ERRCODE = 'AKF23', MESSAGE = 'stage_out_of_order',
-            DETAIL = format('%s is at %s; %s comes later', r.proposed_action ->> 'tool_name',
-                            coalesce(t.stage, 'nothing'), p_stage);
+        PERFORM apr_raise('stage_out_of_order', format('%s is at %s; %s comes later',
+            r.proposed_action ->> 'tool_name', coalesce(t.stage, 'nothing'), p_stage));
     END IF;
 
     IF p_stage = 'birth' THEN
@@ -70,9 +54,8 @@ BEGIN
     ELSIF p_stage = 'admit' THEN
         -- Admission checks the bytes on disk against the approved hash.
         IF t.tool_sha256 IS NOT NULL AND p_observed_sha256 IS DISTINCT FROM t.tool_sha256 THEN
-            RAISE EXCEPTION USING ERRCODE = 'AKF24', MESSAGE = 'tool_hash_mismatch',
-                DETAIL = format('%s hashes to %s, not the approved %s', t.tool_path,
-                                coalesce(p_observed_sha256, 'nothing'), t.tool_sha256);
+            PERFORM apr_raise('tool_hash_mismatch', format('%s hashes to %s, not the approved %s', t.tool_path,
+                coalesce(p_observed_sha256, 'nothing'), t.tool_sha256));
         END IF;
         UPDATE gov_tools SET stage = 'admit', admitted_at = now() WHERE apr_code = r.apr_code RETURNING * INTO t;
     ELSIF p_stage = 'register' THEN
@@ -90,8 +73,6 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON TABLE gov_tools FROM PUBLIC;
-GRANT SELECT ON TABLE gov_tools TO apr_proposer, apr_approver, apr_executor, apr_reader;
 REVOKE ALL ON FUNCTION gov_tool_stage_rank(text), gov_tool_advance(text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gov_tool_advance(text, text, text) TO apr_executor;
 
@@ -105,5 +86,3 @@ BEGIN
     END IF;
 END
 $check$;
-"""#)
-}

@@ -1,7 +1,3 @@
-// The core schema (SPEC §3): tables, group roles, the hash-chained ledger,
-// proposals, votes and quorum. Applied by gov-migrate as migration 001.
-extension Migration {
-    static let core = Migration(version: "001", name: "core", sql: #"""
 -- aprkit 001 core: tables, roles, the ledger, proposals, votes and quorum.
 -- Invariants live here so that psql with any aprkit role cannot do what the
 -- tools refuse. Refusals are RAISEd with SQLSTATE class AK (AKF = FAIL,
@@ -657,5 +653,3 @@ BEGIN
     END IF;
 END
 $check$;
-"""#)
-}

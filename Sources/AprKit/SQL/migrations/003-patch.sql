@@ -1,8 +1,3 @@
-// The patch_ops_code handler's schema: the registry of patch targets, and the
-// functions that check an APR before a patch and record its outcome (deploy
-// log row, ledger event, APR status) in one transaction. Migration 003.
-extension Migration {
-    static let patch = Migration(version: "003", name: "patch", sql: #"""
 -- aprkit 003 patch: patch targets, and recording patch_ops_code deploys.
 -- Refusals use SQLSTATE AKF4x/AKS4x (reason code as the message), as in 001.
 
@@ -338,5 +333,3 @@ BEGIN
     END IF;
 END
 $check$;
-"""#)
-}

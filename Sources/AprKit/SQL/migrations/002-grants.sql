@@ -1,8 +1,3 @@
-// Migration 002 (SPEC §3–§5): dispatch records, grant minting, revocation and
-// expiry, each a SECURITY DEFINER function granted to apr_executor, so that a
-// role with psql can do no more than the tools.
-extension Migration {
-    static let grants = Migration(version: "002", name: "grants", sql: #"""
 -- aprkit 002 grants: one dispatch per APR, one grant per authorize_build_step
 -- APR, and the refusals that guard both. Refusals follow 001: SQLSTATE class
 -- AK (AKF = FAIL, AKS = SKIP, AKT = STOP, AKD = bad data), reason code as message.
@@ -639,5 +634,3 @@ BEGIN
     END IF;
 END
 $check$;
-"""#)
-}

@@ -1,0 +1,355 @@
+-- dispatch.sql: dispatching an approved APR to the handler bound to its
+-- action type, exactly once (apr_dispatches, migration 002). An external
+-- handler's dispatch is committed before the handler runs and settled once
+-- after it answers; a dispatch without an outcome whose lock is free was
+-- left by a dispatcher that died.
+
+-- A dispatch is never deleted, and is settled once.
+CREATE OR REPLACE FUNCTION apr_dispatches_guard() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = public, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM apr_raise('dispatch_immutable', 'a dispatch is never deleted');
+    END IF;
+    IF OLD.outcome IS NOT NULL
+       OR NEW.apr_code IS DISTINCT FROM OLD.apr_code OR NEW.handler_ref IS DISTINCT FROM OLD.handler_ref
+       OR NEW.arm IS DISTINCT FROM OLD.arm OR NEW.dispatched_by IS DISTINCT FROM OLD.dispatched_by
+       OR NEW.dispatched_at IS DISTINCT FROM OLD.dispatched_at THEN
+        PERFORM apr_raise('dispatch_immutable', 'a dispatch is settled once and otherwise never changes');
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER apr_dispatches_guard BEFORE UPDATE OR DELETE ON apr_dispatches
+    FOR EACH ROW EXECUTE FUNCTION apr_dispatches_guard();
+CREATE OR REPLACE TRIGGER apr_dispatches_no_truncate BEFORE TRUNCATE ON apr_dispatches
+    FOR EACH STATEMENT EXECUTE FUNCTION gov_refuse_change('dispatch_immutable');
+
+-- Every refusal of the execution path with the line a person reads; the
+-- reason's SQLSTATE (FAIL, SKIP or STOP) comes from the registry.
+CREATE OR REPLACE FUNCTION apr_refuse(p_reason text, p_apr_code text, p_note text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    detail text;
+BEGIN
+    detail := CASE p_reason
+        WHEN 'privileged_session' THEN
+            format('%s is a superuser or BYPASSRLS role; executors act as ordinary roles', session_user)
+        WHEN 'unknown_apr' THEN format('no APR %s', p_apr_code)
+        WHEN 'wrong_action' THEN format('%s is a %s APR, not authorize_build_step', p_apr_code, p_note)
+        WHEN 'apr_rejected' THEN format('%s was rejected', p_apr_code)
+        WHEN 'apr_expired' THEN format('%s has expired', p_apr_code)
+        WHEN 'apr_revoked' THEN format('%s was revoked (rolled back); it is never acted on again', p_apr_code)
+        WHEN 'apr_failed' THEN format('%s failed when it was dispatched; it is never dispatched again', p_apr_code)
+        WHEN 'already_dispatched' THEN
+            format('%s was already dispatched to %s', p_apr_code, coalesce(p_note, 'another handler'))
+        WHEN 'not_approved' THEN format('%s is not approved yet', p_apr_code)
+        WHEN 'quorum_not_met' THEN format('%s does not pass its quorum now', p_apr_code)
+        WHEN 'handler_unbound' THEN
+            coalesce(p_note, format('%s has no handler bound (the action of %s)',
+                (SELECT action_code FROM apr_requests WHERE apr_code = p_apr_code), p_apr_code))
+        WHEN 'payload_hash_mismatch' THEN
+            format('the payload hash of %s is not the one its approvers voted on', p_apr_code)
+        WHEN 'no_grant' THEN format('%s has no grant to revoke', p_apr_code)
+        WHEN 'dispatch_lock_not_held' THEN format('this session does not hold the dispatch lock of %s', p_apr_code)
+        WHEN 'dispatch_not_open' THEN format('%s has no dispatch waiting to be settled', p_apr_code)
+        ELSE p_note
+    END;
+    PERFORM apr_raise(p_reason, coalesce(detail, p_reason));
+END
+$$;
+
+-- Why an APR cannot be executed now, the most fundamental reason first; an
+-- empty array when it can. Eligibility is decided again here, by the
+-- database clock: an approver deactivated since voting no longer counts.
+CREATE OR REPLACE FUNCTION apr_dispatch_blockers(r apr_requests) RETURNS text[]
+LANGUAGE plpgsql STABLE
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    blockers text[] := '{}';
+BEGIN
+    IF apr_session_is_privileged() THEN
+        blockers := blockers || 'privileged_session'::text;
+    END IF;
+    IF r.status = 'rejected' THEN blockers := blockers || 'apr_rejected'::text;
+    ELSIF r.status = 'revoked' THEN blockers := blockers || 'apr_revoked'::text;
+    ELSIF r.status = 'failed' THEN blockers := blockers || 'apr_failed'::text;
+    ELSIF r.status = 'applied' THEN blockers := blockers || 'already_dispatched'::text;
+    ELSIF r.status = 'expired' OR r.expires_at <= now() THEN blockers := blockers || 'apr_expired'::text;
+    ELSIF r.status = 'proposed' THEN blockers := blockers || 'not_approved'::text;
+    END IF;
+    IF (SELECT handler_ref FROM apr_action_types WHERE action_code = r.action_code) IS NULL THEN
+        blockers := blockers || 'handler_unbound'::text;
+    END IF;
+    IF r.status IN ('proposed', 'approved') AND r.expires_at > now() AND NOT quorum_passed(r.apr_code) THEN
+        blockers := blockers || 'quorum_not_met'::text;
+    END IF;
+    RETURN blockers;
+END
+$$;
+
+-- Refuses, with the reason grant-mint gives, an APR that cannot be acted on
+-- now; p_ignore names the blockers that do not apply to the caller (a tool
+-- that acts without a binding ignores handler_unbound).
+CREATE OR REPLACE FUNCTION apr_refuse_if_blocked(r apr_requests, p_ignore text[] DEFAULT '{}') RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    blocker text;
+BEGIN
+    SELECT b INTO blocker FROM unnest(apr_dispatch_blockers(r)) WITH ORDINALITY AS u (b, n)
+     WHERE b <> ALL (p_ignore) ORDER BY n LIMIT 1;
+    IF blocker IS NOT NULL THEN
+        PERFORM apr_refuse(blocker, r.apr_code);
+    END IF;
+END
+$$;
+
+-- The advisory lock a dispatcher holds on an APR, as a session lock, from
+-- before it records a dispatch until it has settled it: it goes with the
+-- dispatcher's connection. Key: 'aprx' and the code's hash.
+CREATE OR REPLACE FUNCTION apr_dispatch_lock(p_apr_code text) RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT pg_advisory_lock(1634759288, hashtext(p_apr_code)) $$;
+
+CREATE OR REPLACE FUNCTION apr_dispatch_try_lock(p_apr_code text) RETURNS boolean
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT pg_try_advisory_lock(1634759288, hashtext(p_apr_code)) $$;
+
+-- Releases the lock however many times this session took it (a retried
+-- transaction may have taken it twice); answers whether it was held.
+CREATE OR REPLACE FUNCTION apr_dispatch_unlock(p_apr_code text) RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    held boolean := false;
+BEGIN
+    WHILE pg_advisory_unlock(1634759288, hashtext(p_apr_code)) LOOP
+        held := true;
+    END LOOP;
+    RETURN held;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION apr_dispatch_lock_held(p_apr_code text) RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_locks
+                    WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+                      AND classid = 1634759288::oid AND objid = hashtext(p_apr_code)::oid AND objsubid = 2)
+$$;
+
+CREATE OR REPLACE FUNCTION apr_dispatch_json(d apr_dispatches) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = public, pg_temp
+AS $$
+    SELECT CASE WHEN d.apr_code IS NULL THEN NULL ELSE jsonb_build_object(
+        'handler_ref', d.handler_ref, 'arm', d.arm, 'dispatched_by', d.dispatched_by,
+        'dispatched_at', d.dispatched_at, 'settled_at', d.settled_at, 'outcome', d.outcome,
+        'exit_status', d.exit_status, 'result', d.result) END
+$$;
+
+-- What apr-execute would do with an APR, for --dry-run and before it acts:
+-- the bound handler, whether the APR is eligible, what blocks it, and any
+-- dispatch already recorded. Reads only.
+CREATE OR REPLACE FUNCTION apr_dispatch_plan(p_apr_code text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    r apr_requests;
+    d apr_dispatches;
+    ref text;
+    blockers text[];
+BEGIN
+    SELECT * INTO r FROM apr_requests WHERE apr_code = p_apr_code;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    SELECT handler_ref INTO ref FROM apr_action_types WHERE action_code = r.action_code;
+    SELECT * INTO d FROM apr_dispatches WHERE apr_code = r.apr_code;
+    blockers := apr_dispatch_blockers(r);
+    IF d.apr_code IS NOT NULL AND NOT 'already_dispatched' = ANY (blockers) THEN
+        blockers := blockers || 'already_dispatched'::text;
+    END IF;
+    RETURN jsonb_build_object(
+        'apr_code', r.apr_code, 'action_code', r.action_code, 'status', r.status,
+        'handler_ref', ref, 'arm', CASE WHEN ref LIKE 'apr-execute:%' THEN split_part(ref, ':', 2) END,
+        'quorum_passed', quorum_passed(r.apr_code), 'blocked_by', to_jsonb(blockers),
+        'dispatch', apr_dispatch_json(d), 'apr', apr_request_json(r));
+END
+$$;
+
+-- The next APR for `apr-execute --pending` to execute: approved, and not
+-- dispatched or with a dispatch left unsettled. Taken with FOR UPDATE SKIP
+-- LOCKED, so executors on many hosts never pick the same one, and returned
+-- only once this session holds its dispatch lock (kept after the
+-- transaction, until apr_dispatch_unlock). NULL when nothing is left.
+CREATE OR REPLACE FUNCTION apr_dispatch_next(p_exclude text[] DEFAULT '{}') RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    code text;
+    skip text[] := coalesce(p_exclude, '{}');
+BEGIN
+    IF apr_session_is_privileged() THEN
+        PERFORM apr_refuse('privileged_session', NULL);
+    END IF;
+    LOOP
+        SELECT r.apr_code INTO code FROM apr_requests r
+         WHERE r.status = 'approved' AND r.apr_code <> ALL (skip)
+           AND NOT EXISTS (SELECT 1 FROM apr_dispatches d WHERE d.apr_code = r.apr_code AND d.outcome IS NOT NULL)
+         ORDER BY r.created_at, r.apr_code
+         FOR UPDATE OF r SKIP LOCKED
+         LIMIT 1;
+        IF NOT FOUND THEN
+            RETURN NULL;
+        END IF;
+        -- Checked again in a fresh snapshot now that the row is ours: another
+        -- executor may have settled it since this statement's snapshot.
+        IF NOT EXISTS (SELECT 1 FROM apr_dispatches WHERE apr_code = code AND outcome IS NOT NULL)
+           AND apr_dispatch_try_lock(code) THEN
+            RETURN code;
+        END IF;
+        skip := skip || code;
+    END LOOP;
+END
+$$;
+
+-- Records the dispatch of an approved APR to an external arm, before the
+-- handler runs. The caller must hold the APR's dispatch lock. Returns
+-- {"state": "claimed", "apr": …} for a new dispatch, or the dispatch already
+-- recorded: "settled", or "unsettled" (its dispatcher died: the caller, who
+-- now holds the lock, settles it as interrupted and never runs it again).
+CREATE OR REPLACE FUNCTION apr_dispatch_claim(p_apr_code text, p_arm text) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    r apr_requests;
+    d apr_dispatches;
+    ref text;
+    blockers text[];
+BEGIN
+    IF apr_session_is_privileged() THEN
+        PERFORM apr_refuse('privileged_session', p_apr_code);
+    END IF;
+    IF NOT apr_dispatch_lock_held(p_apr_code) THEN
+        PERFORM apr_refuse('dispatch_lock_not_held', p_apr_code);
+    END IF;
+    SELECT * INTO r FROM apr_requests WHERE apr_code = p_apr_code FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM apr_refuse('unknown_apr', p_apr_code);
+    END IF;
+    SELECT * INTO d FROM apr_dispatches WHERE apr_code = r.apr_code;
+    IF FOUND THEN
+        RETURN jsonb_build_object('state', CASE WHEN d.outcome IS NULL THEN 'unsettled' ELSE 'settled' END,
+            'apr_code', r.apr_code, 'status', r.status, 'dispatch', apr_dispatch_json(d));
+    END IF;
+    IF r.status = 'applied' THEN
+        RETURN jsonb_build_object('state', 'settled', 'apr_code', r.apr_code, 'status', r.status,
+            'dispatch', NULL);
+    END IF;
+    blockers := apr_dispatch_blockers(r);
+    IF cardinality(blockers) > 0 THEN
+        PERFORM apr_refuse(blockers[1], r.apr_code);
+    END IF;
+    SELECT handler_ref INTO ref FROM apr_action_types WHERE action_code = r.action_code;
+    IF ref IS DISTINCT FROM 'apr-execute:' || p_arm THEN
+        PERFORM apr_refuse('handler_unbound', r.apr_code,
+            format('%s is bound to %s, not apr-execute:%s', r.action_code, ref, p_arm));
+    END IF;
+    INSERT INTO apr_dispatches (apr_code, handler_ref, arm) VALUES (r.apr_code, ref, p_arm)
+    RETURNING * INTO d;
+    PERFORM gov_ledger_append('dispatch', r.apr_code, ref, jsonb_build_object('arm', p_arm));
+    RETURN jsonb_build_object('state', 'claimed', 'apr_code', r.apr_code, 'status', r.status,
+        'dispatch', apr_dispatch_json(d),
+        'apr', apr_request_json(r) || jsonb_build_object('handler_ref', ref, 'arm', p_arm));
+END
+$$;
+
+-- Records the outcome of a dispatch the caller holds the lock of: the
+-- handler's answer (applied or failed), or "interrupted" for a dispatch whose
+-- dispatcher died. The APR moves to applied or failed in the same transaction.
+CREATE OR REPLACE FUNCTION apr_dispatch_settle(p_apr_code text, p_outcome text, p_exit_status integer, p_result jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    r apr_requests;
+    d apr_dispatches;
+    new_status text := CASE WHEN p_outcome = 'applied' THEN 'applied' ELSE 'failed' END;
+BEGIN
+    IF p_outcome IS NULL OR p_outcome NOT IN ('applied', 'failed', 'interrupted') THEN
+        PERFORM apr_raise('bad_outcome', 'a dispatch is settled as applied, failed or interrupted');
+    END IF;
+    IF NOT apr_dispatch_lock_held(p_apr_code) THEN
+        PERFORM apr_refuse('dispatch_lock_not_held', p_apr_code);
+    END IF;
+    SELECT * INTO r FROM apr_requests WHERE apr_code = p_apr_code FOR UPDATE;
+    SELECT * INTO d FROM apr_dispatches WHERE apr_code = p_apr_code FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM apr_refuse('dispatch_not_open', p_apr_code);
+    END IF;
+    IF d.outcome IS NOT NULL THEN
+        -- Settled already, by the arm itself in the transaction of its own
+        -- write (grant-mint run by a handler file): that outcome stands.
+        RETURN jsonb_build_object('apr_code', p_apr_code, 'status', r.status, 'already_settled', true,
+            'dispatch', apr_dispatch_json(d));
+    END IF;
+    UPDATE apr_dispatches
+       SET settled_at = now(), outcome = p_outcome, exit_status = p_exit_status, result = p_result
+     WHERE apr_code = p_apr_code
+    RETURNING * INTO d;
+    UPDATE apr_requests
+       SET status = new_status, applied_at = CASE WHEN new_status = 'applied' THEN now() END,
+           result = jsonb_build_object('dispatch', apr_dispatch_json(d))
+     WHERE apr_code = p_apr_code;
+    PERFORM gov_ledger_append('settle', p_apr_code, d.handler_ref,
+        jsonb_build_object('outcome', p_outcome, 'exit_status', p_exit_status));
+    RETURN jsonb_build_object('apr_code', p_apr_code, 'status', new_status, 'dispatch', apr_dispatch_json(d));
+END
+$$;
+
+REVOKE ALL ON FUNCTION apr_dispatches_guard(), apr_refuse(text, text, text), apr_dispatch_blockers(apr_requests),
+    apr_refuse_if_blocked(apr_requests, text[]), apr_dispatch_lock(text), apr_dispatch_try_lock(text),
+    apr_dispatch_unlock(text), apr_dispatch_lock_held(text), apr_dispatch_json(apr_dispatches),
+    apr_dispatch_plan(text), apr_dispatch_next(text[]), apr_dispatch_claim(text, text),
+    apr_dispatch_settle(text, text, integer, jsonb)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION apr_dispatch_next(text[]), apr_dispatch_claim(text, text),
+    apr_dispatch_settle(text, text, integer, jsonb), apr_dispatch_lock(text), apr_dispatch_try_lock(text),
+    apr_dispatch_unlock(text)
+    TO apr_executor;
+GRANT EXECUTE ON FUNCTION apr_dispatch_plan(text), apr_refuse(text, text, text)
+    TO apr_proposer, apr_approver, apr_executor, apr_reader;
+
+DO $check$
+BEGIN
+    IF has_table_privilege('apr_executor', 'apr_dispatches', 'INSERT')
+       OR has_table_privilege('apr_executor', 'apr_dispatches', 'UPDATE') THEN
+        RAISE EXCEPTION 'readback: apr_executor can write dispatches directly';
+    END IF;
+    IF has_function_privilege('apr_approver', 'apr_dispatch_claim(text, text)', 'EXECUTE') THEN
+        RAISE EXCEPTION 'readback: only apr_executor dispatches';
+    END IF;
+    IF (SELECT bool_and(prosecdef) FROM pg_proc
+         WHERE oid IN ('apr_dispatch_claim(text, text)'::regprocedure,
+                       'apr_dispatch_settle(text, text, integer, jsonb)'::regprocedure,
+                       'apr_dispatch_next(text[])'::regprocedure)) IS NOT TRUE THEN
+        RAISE EXCEPTION 'readback: the dispatch functions must be SECURITY DEFINER';
+    END IF;
+END
+$check$;

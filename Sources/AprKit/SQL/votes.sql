@@ -1,0 +1,80 @@
+-- votes.sql: recording a vote (apr_votes, migration 001). The approver is
+-- the session user, never a parameter; a vote is never changed or withdrawn;
+-- the proposer cannot vote on its own APR; one reject blocks.
+
+CREATE OR REPLACE TRIGGER apr_votes_append_only BEFORE UPDATE OR DELETE ON apr_votes
+    FOR EACH ROW EXECUTE FUNCTION gov_refuse_change('vote_immutable');
+
+-- Records the session user's vote on an APR, bound to the payload hash it
+-- currently has, then settles the APR's status: approved when the quorum
+-- passes, rejected on any reject.
+CREATE OR REPLACE FUNCTION apr_vote(p_apr_code text, p_decision text) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    r apr_requests;
+    a apr_approvers;
+    state jsonb;
+    new_status text;
+BEGIN
+    IF apr_session_is_privileged() THEN
+        PERFORM apr_raise('privileged_session',
+            format('%s is a superuser or BYPASSRLS role; approvers vote as ordinary roles', session_user));
+    END IF;
+    IF p_decision IS NULL OR p_decision NOT IN ('approve', 'reject') THEN
+        PERFORM apr_raise('bad_decision', 'the decision is approve or reject');
+    END IF;
+    -- The row lock serializes votes on one APR, so the quorum is evaluated on
+    -- a settled set of votes and the status changes once.
+    SELECT * INTO r FROM apr_requests WHERE apr_code = p_apr_code FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM apr_raise('unknown_apr', format('no APR %s', p_apr_code));
+    END IF;
+    SELECT * INTO a FROM apr_approvers WHERE approver = session_user;
+    IF NOT FOUND OR NOT a.active THEN
+        PERFORM apr_raise('not_an_approver', format('%s is not an active approver', session_user));
+    END IF;
+    IF r.proposed_by = session_user THEN
+        PERFORM apr_raise('own_apr', format('%s proposed %s and cannot vote on it', session_user, r.apr_code));
+    END IF;
+    IF EXISTS (SELECT 1 FROM apr_votes WHERE apr_code = r.apr_code AND approver = session_user) THEN
+        PERFORM apr_raise('already_voted', format('%s has already voted on %s', session_user, r.apr_code));
+    END IF;
+    IF r.status <> 'proposed' THEN
+        PERFORM apr_raise('apr_not_open', format('%s is %s, not open for votes', r.apr_code, r.status));
+    END IF;
+    IF r.expires_at <= now() THEN
+        PERFORM apr_raise('apr_expired', format('%s expired at %s', r.apr_code, r.expires_at));
+    END IF;
+
+    INSERT INTO apr_votes (apr_code, approver, decision, payload_sha256)
+    VALUES (r.apr_code, session_user, p_decision, r.payload_sha256);
+    state := apr_quorum_state(r.apr_code);
+    new_status := CASE
+        WHEN p_decision = 'reject' THEN 'rejected'
+        WHEN (state ->> 'quorum_passed')::boolean THEN 'approved'
+        ELSE 'proposed' END;
+    IF new_status <> r.status THEN
+        UPDATE apr_requests SET status = new_status WHERE apr_code = r.apr_code;
+        state := apr_quorum_state(r.apr_code);
+    END IF;
+    PERFORM gov_ledger_append('vote', r.apr_code, session_user,
+        jsonb_build_object('decision', p_decision, 'payload_sha256', r.payload_sha256, 'status', new_status));
+    RETURN state || jsonb_build_object('vote', jsonb_build_object('approver', session_user, 'decision', p_decision));
+END
+$$;
+
+REVOKE ALL ON FUNCTION apr_vote(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION apr_vote(text, text) TO apr_approver;
+
+DO $check$
+BEGIN
+    IF (SELECT prosecdef FROM pg_proc WHERE oid = 'apr_vote(text, text)'::regprocedure) IS NOT TRUE THEN
+        RAISE EXCEPTION 'readback: apr_vote must be SECURITY DEFINER';
+    END IF;
+    IF has_table_privilege('apr_approver', 'apr_votes', 'INSERT') THEN
+        RAISE EXCEPTION 'readback: an approver can insert votes directly';
+    END IF;
+END
+$check$;
