@@ -37,6 +37,24 @@ teardown() {
     rm -rf "$copy"
 }
 
+@test "products lists the package's executable products: every tool, no library" {
+    run -0 --separate-stderr "$ROOT/scripts/products"
+    [ -z "$stderr" ]
+    [ "${#lines[@]}" -ge 8 ]
+    [[ $'\n'$output$'\n' == *$'\nreadback\n'* ]]
+    [[ $output != *AprKit* ]]
+    # Each is a tool of the layout (Sources/<tool>, man/<tool>.1), and each
+    # tool of the layout with a dash in its name is among them.
+    for name in "${lines[@]}"; do
+        [ -d "$ROOT/Sources/$name" ]
+        [ -f "$ROOT/man/$name.1" ]
+    done
+    for dir in "$ROOT"/Sources/*-*/; do
+        [[ $'\n'$output$'\n' == *$'\n'"$(basename "$dir")"$'\n'* ]]
+    done
+    run -64 --separate-stderr "$ROOT/scripts/products" --frobnicate
+}
+
 @test "local-cluster stop needs no tools; start without them exits 69, touching nothing" {
     [[ ! -e /usr/bin/apr-propose && ! -e /bin/apr-propose ]]   # else the tools are on that PATH
     # A copy of the scripts with no build beside it; short, for the socket path.
