@@ -15,7 +15,11 @@ setup_file() {
     fi
     PATH="$BIN:$PATH"
     export ROOT PATH
-    [[ -n ${PGHOST:-} ]] || return 0
+    # No cluster is a failure, not a skip: a run without one proves nothing.
+    if [[ -z ${PGHOST:-} ]]; then
+        echo "grants.bats: no PostgreSQL cluster: PGHOST is not set (run scripts/test, or eval \"\$(scripts/pg-local start)\")" >&2
+        return 1
+    fi
     export PGDATABASE=aprkit_bats_grants_$$
     WORK=$(mktemp -d)
     # No handler files: apr-execute uses its built-in arms, whatever this
@@ -40,10 +44,6 @@ teardown_file() {
     [[ -n ${PGHOST:-} ]] || return 0
     psql -qX -d postgres -U postgres -c "DROP DATABASE IF EXISTS $PGDATABASE WITH (FORCE)" || true
     rm -rf "$WORK"
-}
-
-setup() {
-    [[ -n ${PGHOST:-} ]] || skip "no PostgreSQL in the environment (run scripts/test)"
 }
 
 # as ROLE SQL: one value, read back with psql.

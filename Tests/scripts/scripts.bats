@@ -30,6 +30,52 @@ setup() {
     [[ $stderr == *"apr-quorum"*"--vote"* ]]
 }
 
+# A test that made a copy of the scripts (and maybe a cluster under it) leaves neither.
+teardown() {
+    [[ -n ${copy:-} && -d $copy ]] || return 0
+    APRKIT_STATE_DIR=$copy/state "$ROOT/scripts/local-cluster" stop >/dev/null 2>&1 || true
+    rm -rf "$copy"
+}
+
+@test "products lists the package's executable products: every tool, no library" {
+    run -0 --separate-stderr "$ROOT/scripts/products"
+    [ -z "$stderr" ]
+    [ "${#lines[@]}" -ge 8 ]
+    [[ $'\n'$output$'\n' == *$'\nreadback\n'* ]]
+    [[ $output != *AprKit* ]]
+    # Each is a tool of the layout (Sources/<tool>, man/<tool>.1), and each
+    # tool of the layout with a dash in its name is among them.
+    for name in "${lines[@]}"; do
+        [ -d "$ROOT/Sources/$name" ]
+        [ -f "$ROOT/man/$name.1" ]
+    done
+    for dir in "$ROOT"/Sources/*-*/; do
+        [[ $'\n'$output$'\n' == *$'\n'"$(basename "$dir")"$'\n'* ]]
+    done
+    run -64 --separate-stderr "$ROOT/scripts/products" --frobnicate
+}
+
+@test "local-cluster stop needs no tools; start without them exits 69, touching nothing" {
+    [[ ! -e /usr/bin/apr-propose && ! -e /bin/apr-propose ]]   # else the tools are on that PATH
+    # A copy of the scripts with no build beside it; short, for the socket path.
+    copy=$(mktemp -d /tmp/aprkit-lc.XXXXXX)
+    cp -R "$ROOT/scripts" "$copy/"
+    state=$copy/state
+    APRKIT_STATE_DIR=$state PATH="$BIN:$PATH" run -0 "$ROOT/scripts/local-cluster" start
+    [ -S "$state/pg/socket/.s.PGSQL.5432" ]
+    bare=(env -i HOME="$HOME" PATH=/usr/bin:/bin APRKIT_STATE_DIR="$state")
+
+    run -69 --separate-stderr "${bare[@]}" "$copy/scripts/local-cluster" start
+    [[ $stderr == "local-cluster: the aprkit tools are not on PATH"* ]]
+    [ -S "$state/pg/socket/.s.PGSQL.5432" ]
+    [ -f "$state/local.env" ]
+
+    run -0 --separate-stderr "${bare[@]}" "$copy/scripts/local-cluster" stop
+    [ ! -e "$state/pg" ]
+    [ ! -e "$state/local.env" ]
+    run -0 --separate-stderr "${bare[@]}" "$copy/scripts/local-cluster" stop
+}
+
 @test "local-cluster refuses a bad command with 64 and stops twice cleanly" {
     export APRKIT_STATE_DIR=$BATS_TEST_TMPDIR/state PATH="$BIN:$PATH"
     run -64 "$ROOT/scripts/local-cluster" bogus

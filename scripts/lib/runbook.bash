@@ -50,6 +50,7 @@ export APRKIT_STATE_DIR APRKIT_ADMIN APRKIT_PROPOSER APRKIT_EXECUTOR APRKIT_APPR
     APRKIT_ACTION APRKIT_TARGET APRKIT_MANIFEST_HASH APRKIT_GRANT_TTL APRKIT_SESSION_CODE \
     APRKIT_DOT_CODE APRKIT_REASON APR_HANDLERS_DIR APRKIT_CANDIDATE APRKIT_ISSUER_TOOL
 
+# shellcheck disable=SC2034  # read by the scripts that source this lib
 RB_HANDLER_REF="apr-execute:$APRKIT_ACTION"
 RB_HANDLER_FILE="$APR_HANDLERS_DIR/$APRKIT_ACTION"
 
@@ -60,15 +61,23 @@ else
     RB_BIN=$(readlink -f "$RB_SCRIPTS/../../../bin")
 fi
 
-# The tools: on PATH, else the package's own build in a checkout.
-if ! command -v apr-propose >/dev/null 2>&1; then
-    for rb_dir in "$RB_SCRIPTS/../.build/release" "$RB_SCRIPTS/../.build/debug"; do
-        if [[ -x $rb_dir/apr-propose ]]; then PATH="$(readlink -f "$rb_dir"):$PATH"; break; fi
-    done
-fi
-command -v apr-propose >/dev/null 2>&1 \
-    || rb_die 69 "the aprkit tools are not on PATH (scripts/install, or swift build)"
-export PATH
+# rb_need_tools: put the tools on PATH, or exit 69. They are on PATH (an
+# install), else the package's own build when these scripts are a checkout's
+# (never anything outside it). Done here as the lib is sourced, unless the
+# caller set RB_TOOLS_LATER and calls it itself, once it knows it needs them
+# (local-cluster stop does not).
+rb_need_tools() {
+    local dir
+    if ! command -v apr-propose >/dev/null 2>&1 && [[ -f $RB_SCRIPTS/../Package.swift ]]; then
+        for dir in "$RB_SCRIPTS/../.build/release" "$RB_SCRIPTS/../.build/debug"; do
+            if [[ -x $dir/apr-propose ]]; then PATH="$(readlink -f "$dir"):$PATH"; break; fi
+        done
+    fi
+    command -v apr-propose >/dev/null 2>&1 \
+        || rb_die 69 "the aprkit tools are not on PATH (scripts/install, or swift build)"
+    export PATH
+}
+[[ -n ${RB_TOOLS_LATER:-} ]] || rb_need_tools
 
 # psql itself, not Debian's wrapper, when the server's binaries are here.
 RB_PSQL=psql
@@ -94,6 +103,7 @@ if [[ -n ${APRKIT_LOCAL:-} ]]; then
     APRKIT_APPROVERS=$APRKIT_LOCAL_APPROVERS
     APRKIT_ADMIN=postgres
     APR_HANDLERS_DIR=$APRKIT_STATE_DIR/handlers
+    # shellcheck disable=SC2034  # read by the scripts that source this lib
     RB_HANDLER_FILE="$APR_HANDLERS_DIR/$APRKIT_ACTION"
     : "${APRKIT_MANIFEST_HASH:=5f2b9c1e0d4a7b3c6e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d}"
     export APRKIT_PROPOSER APRKIT_EXECUTOR APRKIT_APPROVERS APRKIT_ADMIN APR_HANDLERS_DIR APRKIT_MANIFEST_HASH
