@@ -7,7 +7,6 @@
    callable. */
 static inline int aprkit_json_typeof(const json_t *json) { return (int)json_typeof(json); }
 static inline void aprkit_json_decref(json_t *json) { json_decref(json); }
-static inline json_t *aprkit_json_incref(json_t *json) { return json_incref(json); }
 static inline int aprkit_json_object_set_new(json_t *o, const char *k, json_t *v) {
     return json_object_set_new(o, k, v);
 }

@@ -21,10 +21,6 @@ public enum JSONValue: Sendable, Equatable {
         if case .integer(let i) = self { return i }
         return nil
     }
-    public var boolValue: Bool? {
-        if case .bool(let b) = self { return b }
-        return nil
-    }
     public var arrayValue: [JSONValue]? {
         if case .array(let a) = self { return a }
         return nil

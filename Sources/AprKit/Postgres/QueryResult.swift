@@ -30,8 +30,6 @@ public final class QueryResult {
     /// The command tag's verb, e.g. "COMMIT", "UPDATE 1" → "UPDATE 1".
     public var commandTag: String { String(cString: PQcmdStatus(raw)) }
 
-    public func columnName(_ column: Int) -> String { String(cString: PQfname(raw, Int32(column))) }
-
     /// The text value at (row, column), nil for SQL NULL.
     public func value(_ row: Int, _ column: Int) -> String? {
         guard row < rowCount, column < columnCount, PQgetisnull(raw, Int32(row), Int32(column)) == 0 else {
