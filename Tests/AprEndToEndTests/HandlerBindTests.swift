@@ -57,8 +57,8 @@ final class HandlerBindTests: XCTestCase {
         XCTAssertEqual(try db.scalar("SELECT payload->>'handler_ref' FROM gov_ledger WHERE event = 'bind' AND subject = 'authorize_build_step'"), HandlerBindTests.mintRef)
         XCTAssertEqual(stagedFiles, ["\(version).staged.sql"])
         let sql = try String(contentsOf: staged.appendingPathComponent("\(version).staged.sql"), encoding: .utf8)
-        XCTAssertTrue(sql.contains("RAISE EXCEPTION"))
-        XCTAssertFalse(sql.contains("ASSERT "), "assertions are RAISE, never ASSERT")
+        XCTAssertTrue(sql.contains("PERFORM apr_raise('handler_ref_not_persisted'"), "the read-back raises by its reason")
+        XCTAssertFalse(sql.contains("ASSERT "), "assertions raise, never ASSERT")
     }
 
     func testBindingAgainIsUnchanged() throws {

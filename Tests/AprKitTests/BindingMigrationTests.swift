@@ -20,7 +20,7 @@ final class BindingMigrationTests: XCTestCase {
         XCTAssertTrue(sql.contains("UPDATE apr_action_types SET handler_ref = 'apr-execute:authorize_build_step' WHERE action_code = 'authorize_build_step'"))
         XCTAssertTrue(sql.contains("IF updated <> 1 THEN"))
         XCTAssertTrue(sql.contains("IF readback IS DISTINCT FROM 'apr-execute:authorize_build_step' THEN"))
-        XCTAssertTrue(sql.contains("MESSAGE = 'handler_ref_not_persisted'"))
+        XCTAssertTrue(sql.contains("PERFORM apr_raise('handler_ref_not_persisted'"))
         XCTAssertTrue(sql.contains("gov_ledger_append('bind'"))
         XCTAssertFalse(sql.contains("ASSERT "))
         let unbind = BindingMigration(actionCode: "authorize_build_step", handlerRef: nil, timestamp: "1").sql

@@ -15,13 +15,15 @@ final class BypassTests: XCTestCase {
     override func tearDown() { db = nil }
 
     /// Runs `sql` as `role` and asserts the server refused it and nothing changed.
+    /// `reason` is the registered reason aprkit raises; `sqlstate` the server's own (42501).
     func assertRefused(_ sql: String, _ params: [String?] = [], as role: String, sqlstate: String? = nil,
-                       file: StaticString = #filePath, line: UInt = #line) throws {
+                       reason: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
         let before = try db.contentDigest()
         let connection = try db.connect(as: role)
         XCTAssertThrowsError(try connection.executeScript(sql.replacingOccurrences(of: "$APR", with: code)),
                              file: file, line: line) { error in
             if let sqlstate { XCTAssertEqual((error as? PGError)?.sqlstate, sqlstate, "\(error)", file: file, line: line) }
+            if let reason { XCTAssertEqual((error as? PGError)?.message, reason, "\(error)", file: file, line: line) }
         }
         XCTAssertEqual(try db.contentDigest(), before, "nothing written", file: file, line: line)
     }
@@ -41,9 +43,9 @@ final class BypassTests: XCTestCase {
 
     func testEvenTheSchemaOwnerCannotChangeAProposalOrItsPayloadHash() throws {
         try assertRefused("UPDATE apr_requests SET proposed_action = proposed_action || '{\"ttl_seconds\": 9}' WHERE apr_code = '$APR'",
-                          as: "postgres", sqlstate: "AKF02")
+                          as: "postgres", reason: "apr_immutable")
         try assertRefused("UPDATE apr_requests SET payload_sha256 = repeat('0', 64) WHERE apr_code = '$APR'",
-                          as: "postgres", sqlstate: "AKF02")
+                          as: "postgres", reason: "apr_immutable")
     }
 
     func testASecondVoteThroughSetRoleIsTheSameVoter() throws {
@@ -53,7 +55,7 @@ final class BypassTests: XCTestCase {
         try db.scalar("SELECT apr_approver_set('setrole_a', 'engineer')")
         try db.scalar("SELECT apr_approver_set('setrole_b', 'engineer')")
         try db.scalar("SELECT apr_vote($1, 'approve')", [code], as: "setrole_a")
-        try assertRefused("SET ROLE setrole_b; SELECT apr_vote('$APR', 'approve')", as: "setrole_a", sqlstate: "AKF14")
+        try assertRefused("SET ROLE setrole_b; SELECT apr_vote('$APR', 'approve')", as: "setrole_a", reason: "already_voted")
         XCTAssertEqual(try db.scalar("SELECT string_agg(approver, ',') FROM apr_votes"), "setrole_a")
     }
 
@@ -67,15 +69,15 @@ final class BypassTests: XCTestCase {
     }
 
     func testTheLedgerRefusesUpdateDeleteAndTruncateEvenToItsOwner() throws {
-        try assertRefused("UPDATE gov_ledger SET actor = 'mallory'", as: "postgres", sqlstate: "AKF01")
-        try assertRefused("DELETE FROM gov_ledger", as: "postgres", sqlstate: "AKF01")
-        try assertRefused("TRUNCATE gov_ledger CASCADE", as: "postgres", sqlstate: "AKF01")
+        try assertRefused("UPDATE gov_ledger SET actor = 'mallory'", as: "postgres", reason: "ledger_append_only")
+        try assertRefused("DELETE FROM gov_ledger", as: "postgres", reason: "ledger_append_only")
+        try assertRefused("TRUNCATE gov_ledger CASCADE", as: "postgres", reason: "ledger_append_only")
     }
 
     func testAVoteIsNeverChangedOrWithdrawn() throws {
         try db.vote(code, by: ["eng1"])
-        try assertRefused("UPDATE apr_votes SET decision = 'reject'", as: "postgres", sqlstate: "AKF01")
-        try assertRefused("DELETE FROM apr_votes", as: "postgres", sqlstate: "AKF01")
+        try assertRefused("UPDATE apr_votes SET decision = 'reject'", as: "postgres", reason: "vote_immutable")
+        try assertRefused("DELETE FROM apr_votes", as: "postgres", reason: "vote_immutable")
     }
 
     func testAProposerCannotVoteAndAnApproverCannotPropose() throws {

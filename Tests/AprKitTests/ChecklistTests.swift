@@ -114,7 +114,7 @@ final class ChecklistTests: XCTestCase {
     func testBuiltinChecklistsParseAndTakeTheDocumentedParameters() throws {
         let expected = [
             "post-grant": ["apr", "grants_before", "handler_file", "handler_ref", "target"],
-            "prewrite": ["action", "apr", "bundled_migrations", "handler_file", "handler_file_sha256", "handler_ref", "target"],
+            "prewrite": ["action", "apr", "bundled_migrations", "bundled_repeatables", "handler_file", "handler_file_sha256", "handler_ref", "target"],
             "ledger": ["ledger_head_hash", "ledger_head_seq"],
         ]
         for name in Checklist.builtinNames {

@@ -33,7 +33,8 @@ final class MigratorTests: XCTestCase {
         XCTAssertEqual(again.json["unchanged"] as? Bool, true)
         XCTAssertEqual(try db.scalar("SELECT checksum FROM gov_migrations WHERE version = '001'"), Migration.bundled[0].checksum)
         XCTAssertEqual(try db.scalar("SELECT applied_by FROM gov_migrations WHERE version = '001'"), "postgres")
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_ledger WHERE event = 'migrate'"), String(Migration.bundled.count))
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_ledger WHERE event = 'migrate'"), String(Schema.versioned.count))
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_ledger WHERE event = 'migrate_repeatable'"), String(Schema.repeatables.count))
     }
 
     func testDryRunPrintsThePlanAndWritesNothing() throws {

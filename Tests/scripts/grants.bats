@@ -54,7 +54,7 @@ as() {
 @test "handler-bind --dry-run prints the migration and writes nothing" {
     run -0 --separate-stderr env PGUSER=postgres handler-bind --staged-dir "$WORK/staged" \
         --action authorize_build_step --handler apr-execute:authorize_build_step --dry-run
-    [[ $(jq -r .sql <<<"$output") == *"RAISE EXCEPTION"* ]]
+    [[ $(jq -r .sql <<<"$output") == *"PERFORM apr_raise('handler_ref_not_persisted'"* ]]
     [ ! -e "$WORK/staged" ]
     [ -z "$(as postgres "SELECT handler_ref FROM apr_action_types WHERE action_code = 'authorize_build_step'")" ]
 }
