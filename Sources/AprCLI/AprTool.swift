@@ -43,5 +43,3 @@ extension String {
     }
 }
 
-/// The version every tool reports.
-public let aprkitVersion = "0.1.0"

@@ -31,6 +31,7 @@ final class ReasonRegistryTests: XCTestCase {
         "apr-quorum": ["Sources/apr-quorum", "Sources/AprCLI", "Sources/AprKit/Workflow/Quorum.swift",
                        "Sources/AprKit/Workflow/AprReference.swift", "Sources/AprKit/JSON"],
         "apr-execute": ["Sources/apr-execute", "Sources/AprCLI", "Sources/AprKit/Dispatch", "Sources/AprKit/Grants",
+                        "Sources/AprKit/Patch",
                         "Sources/AprKit/Workflow/AprReference.swift", "Sources/AprKit/JSON"],
         "grant-mint": ["Sources/grant-mint", "Sources/AprCLI", "Sources/AprKit/Grants",
                        "Sources/AprKit/Workflow/AprReference.swift", "Sources/AprKit/JSON"],
@@ -42,6 +43,10 @@ final class ReasonRegistryTests: XCTestCase {
         "patch-apply": ["Sources/patch-apply", "Sources/AprCLI", "Sources/AprKit/Patch", "Sources/AprKit/Files",
                         "Sources/AprKit/System", "Sources/AprKit/Workflow/AprReference.swift", "Sources/AprKit/JSON"],
     ]
+
+    /// A page may leave the reasons of a built-in arm to the page of the tool
+    /// that is that arm, when it refers to it in its reason list.
+    static let armPages: [String: String] = ["apr-execute": "patch-apply"]
 
     /// The functions of the repeatable files, name → body.
     static let sqlFunctions: [String: String] = {
@@ -123,7 +128,12 @@ final class ReasonRegistryTests: XCTestCase {
 
     func testEachToolsPageListsEveryReasonItsCodeRaisesWithItsStatus() throws {
         for (tool, sources) in Self.sourcesByTool.sorted(by: { $0.key < $1.key }) {
-            let listed = try Self.listedReasons(page: "man/\(tool).1")
+            var listed = try Self.listedReasons(page: "man/\(tool).1")
+            if let arm = Self.armPages[tool] {
+                XCTAssertTrue(try Self.reasonSection(page: "man/\(tool).1").contains(".Xr \(arm) 1"),
+                              "\(tool)(1) leaves its arm's reasons to \(arm)(1) without saying so")
+                listed.merge(try Self.listedReasons(page: "man/\(arm).1")) { own, _ in own }
+            }
             var raised = Self.commonReasons
             var seen: Set<String> = []
             for source in sources {
@@ -174,11 +184,22 @@ final class ReasonRegistryTests: XCTestCase {
     }
 
     static func reasons(inSQL text: String) -> Set<String> {
-        matches(#"apr_(?:raise|refuse)\('([a-z_]+)'|gov_refuse_change\('([a-z_]+)'\)|'([a-z_]+)'::text"#, in: text)
+        matches(#"apr_(?:raise|refuse)\('([a-z][a-z0-9_]*)'|gov_refuse_change\('([a-z][a-z0-9_]*)'\)|'([a-z][a-z0-9_]*)'::text"#, in: text)
     }
 
     static func reasons(inSwift text: String) -> Set<String> {
-        matches(#"Refusal\(\s*(?:[^"()]*\?\s*)?"([a-z_]+)"(?:\s*:\s*"([a-z_]+)")?|refuse\("([a-z_]+)"|apr_raise\('([a-z_]+)'"#, in: text)
+        matches(#"Refusal\(\s*(?:[^"()]*\?\s*)?"([a-z][a-z0-9_]*)"(?:\s*:\s*"([a-z][a-z0-9_]*)")?|refuse\("([a-z][a-z0-9_]*)"|apr_raise\('([a-z][a-z0-9_]*)'"#, in: text)
+    }
+
+    /// The text of a page's REASON CODES or DIAGNOSTICS section.
+    static func reasonSection(page: String) throws -> String {
+        var inSection = false
+        var text = ""
+        for line in try String(contentsOfFile: root + "/" + page, encoding: .utf8).split(separator: "\n") {
+            if line.hasPrefix(".Sh ") { inSection = line == ".Sh REASON CODES" || line == ".Sh DIAGNOSTICS" }
+            if inSection { text += line + "\n" }
+        }
+        return text
     }
 
     /// reason → exit status, from a page's REASON CODES or DIAGNOSTICS

@@ -120,3 +120,44 @@ final class MigratorTests: XCTestCase {
         XCTAssertEqual(try migrate(db, [badName]).json["reason"] as? String, "bad_migration_name")
     }
 }
+
+/// A database a newer aprkit migrated is never rolled back by an older one.
+final class NewerSchemaTests: XCTestCase {
+    func migrate(_ db: TestDatabase) throws -> ToolRun { try Tool.run("gov-migrate", ["-d", db.conninfo()]) }
+
+    func testAMigrationThisAprkitDoesNotKnowIsRefusedBeforeAnythingRuns() throws {
+        let db = try TestDatabase()
+        try db.scalar("SELECT gov_migration_record('999', 'from-the-future', repeat('a', 64))")
+        try db.scalar("UPDATE gov_repeatables SET checksum = repeat('b', 64) WHERE name = 'votes.sql'")
+        let before = try db.contentDigest()
+        let run = try migrate(db)
+        XCTAssertEqual(run.status, 1, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "schema_newer")
+        XCTAssertTrue(run.stderr.contains("migration 999"), run.stderr)
+        XCTAssertEqual(try db.contentDigest(), before, "nothing applied")
+    }
+
+    func testARepeatableFileANewerAprkitAppliedIsNotRolledBack() throws {
+        let db = try TestDatabase()
+        try db.scalar("UPDATE gov_repeatables SET checksum = repeat('b', 64), aprkit_version = '999.0.0' WHERE name = 'votes.sql'")
+        let before = try db.contentDigest()
+        let run = try migrate(db)
+        XCTAssertEqual(run.status, 1, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "schema_newer")
+        XCTAssertTrue(run.stderr.contains("votes.sql"), run.stderr)
+        XCTAssertEqual(try db.contentDigest(), before, "votes.sql was not applied again")
+
+        // The same file recorded by an older aprkit is simply applied again.
+        try db.scalar("UPDATE gov_repeatables SET aprkit_version = '0.1.0' WHERE name = 'votes.sql'")
+        let again = try migrate(db)
+        XCTAssertEqual(again.status, 0, again.description)
+        XCTAssertEqual(try db.scalar("SELECT aprkit_version FROM gov_repeatables WHERE name = 'votes.sql'"), aprkitVersion)
+    }
+
+    func testVersionsAreComparedFieldByField() {
+        XCTAssertTrue(versionIsNewer("0.10.0", than: "0.9.1"))
+        XCTAssertTrue(versionIsNewer("1.0", than: "0.99.99"))
+        XCTAssertFalse(versionIsNewer("0.2.0", than: "0.2"))
+        XCTAssertFalse(versionIsNewer("0.1.9", than: "0.2.0"))
+    }
+}

@@ -18,6 +18,8 @@ public struct Migrator {
         /// Recorded by the first release, whose checksum was the sha256 of
         /// the sha256 digest: recorded again with the sha256 of the bytes.
         case firstReleaseChecksum = "first_release_checksum"
+        /// A repeatable file a newer aprkit applied: refused, never rolled back.
+        case newer
     }
 
     public struct PlanItem: Sendable {
@@ -51,17 +53,28 @@ public struct Migrator {
 
     /// What applying `migrations`, in the given order, would do.
     public func plan(_ migrations: [Migration]) throws -> [PlanItem] {
-        let recorded = try recordedChecksums()
-        return migrations.map { m in
+        try plan(migrations, recorded: try records())
+    }
+
+    private func plan(_ migrations: [Migration], recorded: [String: Record]) -> [PlanItem] {
+        migrations.map { m in
             let key = m.kind == .repeatable ? "repeatable:" + m.version : m.version
+            let record = recorded[key]
             let state: State
-            switch recorded[key] {
+            switch record?.checksum {
             case nil: state = .pending
             case m.checksum: state = .applied
             case m.firstReleaseChecksum where m.kind != .repeatable: state = .firstReleaseChecksum
-            default: state = m.kind == .repeatable ? .outdated : .changed
+            default:
+                if m.kind != .repeatable {
+                    state = .changed
+                } else if let by = record?.aprkitVersion, versionIsNewer(by, than: aprkitVersion) {
+                    state = .newer
+                } else {
+                    state = .outdated
+                }
             }
-            return PlanItem(migration: m, state: state, recordedChecksum: recorded[key])
+            return PlanItem(migration: m, state: state, recordedChecksum: record?.checksum)
         }
     }
 
@@ -78,7 +91,9 @@ public struct Migrator {
         try connection.execute("SELECT pg_advisory_lock($1::int, $2::int)", [Migrator.lockKey.0, Migrator.lockKey.1])
         defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1::int, $2::int)", [Migrator.lockKey.0, Migrator.lockKey.1]) }
 
-        let items = try plan(migrations)
+        let recorded = try records()
+        let items = plan(migrations, recorded: recorded)
+        try refuseNewerSchema(items, recorded: recorded)
         if let changed = items.first(where: { $0.state == .changed }) {
             throw Refusal("checksum_mismatch",
                           "migration \(changed.migration.version) (\(changed.migration.name)) was applied with checksum \(changed.recordedChecksum ?? "?") but its bytes now hash to \(changed.migration.checksum)",
@@ -106,7 +121,7 @@ public struct Migrator {
             try connection.withTransaction { c in
                 try c.executeScript(m.sql)
                 if m.kind == .repeatable {
-                    try c.execute("SELECT gov_repeatable_record($1, $2)", [m.version, m.checksum])
+                    try c.execute("SELECT gov_repeatable_record($1, $2, $3)", [m.version, m.checksum, aprkitVersion])
                 } else {
                     try c.execute("SELECT gov_migration_record($1, $2, $3)", [m.version, m.name, m.checksum])
                 }
@@ -127,20 +142,42 @@ public struct Migrator {
         }
     }
 
-    /// version → checksum of every recorded migration, and
-    /// "repeatable:NAME" → checksum of every recorded repeatable file; empty
-    /// before the first.
-    func recordedChecksums() throws -> [String: String] {
+    struct Record {
+        let checksum: String
+        /// The aprkit that applied a repeatable file (nil for a migration).
+        let aprkitVersion: String?
+    }
+
+    /// Every recorded migration by version, and every recorded repeatable
+    /// file by "repeatable:NAME"; empty before the first.
+    func records() throws -> [String: Record] {
         let exists = try connection.execute("""
             SELECT to_regclass('public.gov_migrations') IS NOT NULL, to_regclass('public.gov_repeatables') IS NOT NULL
             """)
-        var recorded: [String: String] = [:]
+        var recorded: [String: Record] = [:]
         guard exists.value(0, 0) == "t" else { return recorded }
         let rows = try connection.execute(exists.value(0, 1) == "t"
-            ? "SELECT version, checksum FROM gov_migrations UNION ALL SELECT 'repeatable:' || name, checksum FROM gov_repeatables"
-            : "SELECT version, checksum FROM gov_migrations")
-        for row in 0..<rows.rowCount { recorded[rows.value(row, 0)!] = rows.value(row, 1)! }
+            ? "SELECT version, checksum, NULL FROM gov_migrations UNION ALL SELECT 'repeatable:' || name, checksum, aprkit_version FROM gov_repeatables"
+            : "SELECT version, checksum, NULL FROM gov_migrations")
+        for row in 0..<rows.rowCount {
+            recorded[rows.value(row, 0)!] = Record(checksum: rows.value(row, 1)!, aprkitVersion: rows.value(row, 2))
+        }
         return recorded
+    }
+
+    /// A database a newer aprkit migrated is never touched by an older one:
+    /// it would roll the newer functions back to its own.
+    private func refuseNewerSchema(_ items: [PlanItem], recorded: [String: Record]) throws {
+        let known = Set(Schema.versioned.map(\.version))
+        let unknown = recorded.keys.filter { key in
+            !known.contains(key) && key.allSatisfy { $0 >= "0" && $0 <= "9" }
+        }.sorted()
+        let newerFiles = items.filter { $0.state == .newer }.map(\.migration.version)
+        guard unknown.isEmpty && newerFiles.isEmpty else {
+            throw Refusal("schema_newer",
+                          "the database holds \((unknown.map { "migration " + $0 } + newerFiles).joined(separator: ", ")), applied by an aprkit newer than this one (\(aprkitVersion)); run the newer gov-migrate",
+                          details: ["plan": .array(items.map { .object($0.json) })])
+        }
     }
 
     /// A migration runs inside gov-migrate's own transaction; a COMMIT or

@@ -88,6 +88,7 @@ extension Reasons {
         "reserved_name": "AKF32",
         "reserved_parameter": "AKU06",
         "restore_hash_mismatch": "AKF36",
+        "schema_newer": "AKF59",
         "schema_not_current": "AKF46",
         "serialization_retries_exhausted": "AKB02",
         "sha256_before_mismatch": "AKF49",

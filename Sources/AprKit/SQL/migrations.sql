@@ -15,9 +15,10 @@ BEGIN
 END
 $$;
 
--- A repeatable file applied (again): its checksum now, and a ledger event
--- for every application, so the ledger holds the file's history.
-CREATE OR REPLACE FUNCTION gov_repeatable_record(p_name text, p_checksum text)
+-- A repeatable file applied (again) by aprkit p_version: its checksum now,
+-- and a ledger event for every application, so the ledger holds the file's
+-- history.
+CREATE OR REPLACE FUNCTION gov_repeatable_record(p_name text, p_checksum text, p_version text)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
@@ -26,10 +27,11 @@ DECLARE
     previous text;
 BEGIN
     SELECT checksum INTO previous FROM gov_repeatables WHERE name = p_name FOR UPDATE;
-    INSERT INTO gov_repeatables (name, checksum) VALUES (p_name, p_checksum)
-    ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now(), applied_by = session_user;
+    INSERT INTO gov_repeatables (name, checksum, aprkit_version) VALUES (p_name, p_checksum, p_version)
+    ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, aprkit_version = EXCLUDED.aprkit_version,
+        applied_at = now(), applied_by = session_user;
     PERFORM gov_ledger_append('migrate_repeatable', NULL, p_name,
-        jsonb_build_object('checksum', p_checksum, 'previous', previous));
+        jsonb_build_object('checksum', p_checksum, 'previous', previous, 'aprkit_version', p_version));
 END
 $$;
 
@@ -76,17 +78,17 @@ CREATE OR REPLACE TRIGGER gov_repeatables_no_delete BEFORE DELETE ON gov_repeata
 CREATE OR REPLACE TRIGGER gov_repeatables_no_truncate BEFORE TRUNCATE ON gov_repeatables
     FOR EACH STATEMENT EXECUTE FUNCTION gov_refuse_change('migration_immutable');
 
-REVOKE ALL ON FUNCTION gov_migration_record(text, text, text), gov_repeatable_record(text, text),
+REVOKE ALL ON FUNCTION gov_migration_record(text, text, text), gov_repeatable_record(text, text, text),
     gov_migration_rechecksum(text, text, text), gov_migrations_guard() FROM PUBLIC;
 
 DO $check$
 BEGIN
     IF (SELECT bool_and(prosecdef) FROM pg_proc
          WHERE oid IN ('gov_migration_record(text, text, text)'::regprocedure,
-                       'gov_repeatable_record(text, text)'::regprocedure)) IS NOT TRUE THEN
+                       'gov_repeatable_record(text, text, text)'::regprocedure)) IS NOT TRUE THEN
         RAISE EXCEPTION 'readback: the migration records must be SECURITY DEFINER';
     END IF;
-    IF has_function_privilege('apr_executor', 'gov_repeatable_record(text, text)', 'EXECUTE') THEN
+    IF has_function_privilege('apr_executor', 'gov_repeatable_record(text, text, text)', 'EXECUTE') THEN
         RAISE EXCEPTION 'readback: the executor can record a repeatable file';
     END IF;
 END

@@ -10,7 +10,8 @@
 --
 -- gov_repeatables records the repeatable files (the functions, views,
 -- triggers and privileges of one area): gov-migrate applies a file again
--- whenever the sha256 of its bytes differs from the one recorded here.
+-- whenever the sha256 of its bytes differs from the one recorded here, and
+-- never when the aprkit that recorded it is newer than itself.
 
 CREATE TABLE apr_reasons (
     reason      text PRIMARY KEY CHECK (reason ~ '^[a-z][a-z0-9_]{0,62}$'),
@@ -23,9 +24,10 @@ CREATE TABLE apr_reasons (
 
 CREATE TABLE gov_repeatables (
     name       text PRIMARY KEY CHECK (name ~ '^[a-z][a-z0-9-]*\.sql$'),
-    checksum   text NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'),
-    applied_at timestamptz NOT NULL DEFAULT now(),
-    applied_by text NOT NULL DEFAULT session_user
+    checksum       text NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'),
+    aprkit_version text NOT NULL CHECK (aprkit_version ~ '^[0-9]+(\.[0-9]+)*$'),
+    applied_at     timestamptz NOT NULL DEFAULT now(),
+    applied_by     text NOT NULL DEFAULT session_user
 );
 
 INSERT INTO apr_reasons (reason, sqlstate, exit_status) VALUES
@@ -88,6 +90,7 @@ INSERT INTO apr_reasons (reason, sqlstate, exit_status) VALUES
     ('backup_corrupt', 'AKF56', 1),
     ('migration_immutable', 'AKF57', 1),
     ('reason_immutable', 'AKF58', 1),
+    ('schema_newer', 'AKF59', 1),
     -- SKIP (2): not eligible yet; nothing written.
     ('not_approved', 'AKS01', 2),
     ('quorum_not_met', 'AKS02', 2),
