@@ -26,10 +26,14 @@ struct AprExecute: AprTool {
     @Option(help: ArgumentHelp("Seconds to wait for another executor dispatching the same APR.", valueName: "seconds"))
     var lockWait = 60
 
+    @Flag(help: "Dispatch again an APR whose last dispatch was lost mid-run (indeterminate), once its effect is checked.")
+    var retry = false
+
     func validate() throws {
         if pending && apr != nil { throw ValidationError("--pending and --apr do not go together") }
         if selfCheck && apr != nil { throw ValidationError("--self-check and --apr do not go together") }
         if lockWait < 1 { throw ValidationError("--lock-wait must be at least 1") }
+        if retry && (apr == nil || pending || dryRun) { throw ValidationError("--retry goes with --apr, for one APR at a time") }
     }
 
     func run() throws {
@@ -48,7 +52,7 @@ struct AprExecute: AprTool {
         }
         let dispatcher: Dispatcher
         do {
-            dispatcher = try Dispatcher(connection: db, lockWaitSeconds: lockWait)
+            dispatcher = try Dispatcher(connection: db, lockWaitSeconds: lockWait, retry: retry)
         } catch {
             output.emit(Outcome.catching { throw error })
             return
@@ -66,7 +70,7 @@ struct AprExecute: AprTool {
             return
         }
         forEachAprRecord(apr, &output) { code, record in
-            let seen = try record.flatMap { record throws(Refusal) in try Grants.payloadSHA256(in: record) }
+            let seen = try record.flatMap { record throws(Refusal) in try AprReference.payloadSHA256(in: record) }
             let request = DispatchRequest(aprCode: code, payloadSHA256: seen)
             return dryRun ? try dispatcher.dryRun(request) : try dispatcher.execute(request)
         }

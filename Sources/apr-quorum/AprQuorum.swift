@@ -19,13 +19,29 @@ struct AprQuorum: AprTool {
     @Option(help: ArgumentHelp("Vote on the APR as the session user: approve or reject.", valueName: "decision"))
     var vote: Quorum.Decision?
 
+    @Option(name: .customLong("payload-sha256"),
+            help: ArgumentHelp("With --vote and --apr: the payload hash the vote is cast on; refused if the APR's differs.",
+                               valueName: "hash"))
+    var payloadSHA256: String?
+
+    func validate() throws {
+        if payloadSHA256 != nil && (vote == nil || apr == nil) {
+            throw ValidationError("--payload-sha256 goes with --vote and --apr (a record on stdin carries its own)")
+        }
+    }
+
     func run() throws {
         var output = Output(tool: Self.toolName)
         if let db = connectOrReport(connection, &output) {
             let quorum = Quorum(connection: db)
-            forEachApr(apr, &output) { code in
-                if let vote { return try quorum.vote(vote, on: code) }
-                return try quorum.state(of: code)
+            forEachAprRecord(apr, &output) { code, record in
+                guard let vote else { return try quorum.state(of: code) }
+                // The hash the voter saw: the record's, or the one given; with
+                // --apr alone the vote binds to the payload as it is, shown
+                // in the answer.
+                let seen = try record.map { record throws(Refusal) in try AprReference.payloadSHA256(in: record) }
+                    ?? payloadSHA256.map { hash throws(Refusal) in try AprReference.checkedSHA256(hash, "--payload-sha256") }
+                return try quorum.vote(vote, on: code, seenPayloadSHA256: seen)
             }
         }
         try finish(output)

@@ -42,7 +42,7 @@ struct GrantMint: AprTool {
             } else {
                 forEachAprRecord(apr, &output) { code, record in
                     if revoke { return try grants.revoke(code, reason: reason ?? "", dryRun: dryRun) }
-                    let seen = try record.flatMap { record throws(Refusal) in try Grants.payloadSHA256(in: record) }
+                    let seen = try record.flatMap { record throws(Refusal) in try AprReference.payloadSHA256(in: record) }
                     return try grants.mint(code, payloadSHA256: seen, dryRun: dryRun)
                 }
             }

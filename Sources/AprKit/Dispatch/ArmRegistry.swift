@@ -1,10 +1,12 @@
 import Glibc
 
-/// Where apr-execute finds an arm: a handler file named after the arm in the
-/// handlers directory (`APR_HANDLERS_DIR`, by default
-/// /usr/local/libexec/aprkit/handlers) when there is one, else the built-in
-/// arm. A handler file is installed only through a governed patch_ops_code
-/// APR, so the file, once there, is the code the owner approved.
+/// Where apr-execute finds an arm: built into apr-execute (the arms whose
+/// effect the database records in one transaction, and the patch arm), or
+/// else a handler file named after the arm in the handlers directory
+/// (`APR_HANDLERS_DIR`, by default /usr/local/libexec/aprkit/handlers). A
+/// built-in arm takes precedence over a file of its name. A handler file
+/// runs only when its bytes are those of the last governed deploy of its
+/// path (see GovernedHandler).
 public struct ArmRegistry: Sendable {
     public static let defaultHandlersDirectory = "/usr/local/libexec/aprkit/handlers"
     /// The executor part of every handler_ref apr-execute answers to.
@@ -46,15 +48,13 @@ public struct ArmRegistry: Sendable {
     }
 
     public func resolve(arm: String) -> Resolution {
-        let handler = ExternalHandler(arm: arm, path: handlersDirectory + "/" + arm)
-        if handler.exists {
-            // A file that is there but cannot run is a broken arm, not a
-            // reason to fall back to other code.
-            guard handler.isExecutable else { return .unresolved("\(handler.path) is not an executable file") }
-            return .external(handler)
-        }
         if let builtIn = BuiltInArms.named(arm) { return .builtIn(builtIn) }
-        return .unresolved("no handler file \(handler.path) and no built-in arm \(arm)")
+        let handler = ExternalHandler(arm: arm, path: handlersDirectory + "/" + arm)
+        guard handler.exists else { return .unresolved("no built-in arm \(arm) and no handler file \(handler.path)") }
+        // A file that is there but cannot run is a broken arm, not a
+        // reason to fall back to other code.
+        guard handler.isExecutable else { return .unresolved("\(handler.path) is not an executable file") }
+        return .external(handler)
     }
 
     /// The handler files in the handlers directory whose names are arm names,

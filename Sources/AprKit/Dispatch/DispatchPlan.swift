@@ -7,16 +7,9 @@ struct DispatchPlan {
     let handlerRef: String?
     let blockedBy: [String]
     let quorumPassed: Bool
-    /// The recorded dispatch, if any; `outcome` null while unsettled.
+    /// The APR's last dispatch attempt, if any; `outcome` null while open.
     let dispatch: JSONObject?
     let apr: JSONObject
-
-    /// A dispatch recorded but never settled: in flight, or left by a
-    /// dispatcher that died.
-    var hasUnsettledDispatch: Bool {
-        guard let dispatch else { return false }
-        return dispatch["outcome"] == nil || dispatch["outcome"] == .null
-    }
 
     /// Reads the plan in a read-only transaction; nil for an unknown APR.
     static func read(_ aprCode: String, on connection: Connection) throws -> DispatchPlan? {

@@ -1,27 +1,30 @@
 /// apr-execute: dispatches an approved APR to the arm bound to its action
-/// type, exactly once. The session holds the APR's dispatch lock (a session
-/// advisory lock) while it acts, so executors on any number of hosts
-/// dispatch an APR once between them; the database records the dispatch and
-/// settles the APR.
+/// type, exactly once. A built-in arm is one database function that makes
+/// the effect, records the attempt and moves the APR in one transaction
+/// (two round trips: the plan, then the arm). An external handler runs
+/// under the APR's dispatch lock (a session advisory lock), so executors on
+/// any number of hosts dispatch an APR once between them, and its attempt
+/// is fenced by its attempt number.
 public final class Dispatcher {
     let connection: Connection
     let arms: ArmRegistry
-    /// Syntax checks already run, by handler path: a drain checks each handler once.
-    private var checked: [String: ExternalHandler.SyntaxCheck] = [:]
+    /// Run again an APR whose last external attempt is indeterminate (the
+    /// operator's decision, never taken on its own).
+    let retry: Bool
 
     /// `lockWaitSeconds` bounds the wait for another executor that is
     /// dispatching the same APR (then: dispatch_in_progress, exit 75).
-    public init(connection: Connection, arms: ArmRegistry = ArmRegistry(), lockWaitSeconds: Int = 60) throws {
+    public init(connection: Connection, arms: ArmRegistry = ArmRegistry(), lockWaitSeconds: Int = 60,
+                retry: Bool = false) throws {
         self.connection = connection
         self.arms = arms
+        self.retry = retry
         try connection.execute("SELECT set_config('lock_timeout', $1, false)", ["\(max(1, lockWaitSeconds))s"])
     }
 
     /// Dispatches one APR named on the command line or by a record.
     public func execute(_ request: DispatchRequest) throws -> Outcome {
-        try lock(request.aprCode)
-        defer { unlock(request.aprCode) }
-        return try executeLocked(request)
+        try dispatch(request, locked: false)
     }
 
     /// Dispatches every approved APR, one at a time, each taken with FOR
@@ -35,7 +38,7 @@ public final class Dispatcher {
                 try connection.transaction([next])[0].value(0, 0)
             }
             guard let code else { return }
-            let outcome = Outcome.catching { try executeLocked(DispatchRequest(aprCode: code)) }
+            let outcome = Outcome.catching { try dispatch(DispatchRequest(aprCode: code), locked: true) }
             unlock(code)
             seen.append(code)
             emit(outcome)
@@ -62,7 +65,13 @@ public final class Dispatcher {
                 kind = "built-in"
             case .external(let handler):
                 kind = "external"
-                if !syntaxCheck(handler).passed { blocked.append("handler_syntax_failed") }
+                do {
+                    let governed = try GovernedHandler.prepare(handler, on: connection)
+                    defer { governed.discard() }
+                    if !governed.runnable.syntaxCheck().passed { blocked.append("handler_syntax_failed") }
+                } catch let refusal as Refusal {
+                    blocked.append(refusal.reason)
+                }
             case .unresolved:
                 blocked.append("arm_not_implemented")
             }
@@ -75,41 +84,41 @@ public final class Dispatcher {
         ])
     }
 
-    /// The dispatch itself; the caller holds the APR's dispatch lock.
-    private func executeLocked(_ request: DispatchRequest) throws -> Outcome {
+    /// The dispatch itself. `locked`: this session holds the APR's dispatch
+    /// lock already (a pending drain took it with the APR).
+    private func dispatch(_ request: DispatchRequest, locked: Bool) throws -> Outcome {
         let code = request.aprCode
-        guard var plan = try DispatchPlan.read(code, on: connection) else { try refuse("unknown_apr", code) }
-        if plan.hasUnsettledDispatch {
-            // Throws the STOP, unless the arm settled the dispatch meanwhile:
-            // then what it settled is read afresh.
-            try settleInterrupted(plan)
-            guard let settled = try DispatchPlan.read(code, on: connection) else { try refuse("unknown_apr", code) }
-            plan = settled
-        }
+        guard let plan = try DispatchPlan.read(code, on: connection) else { try refuse("unknown_apr", code) }
         let resolution = plan.handlerRef.map(arms.resolve(handlerRef:))
+        if case .builtIn(let arm)? = resolution {
+            // The arm's function checks again under the APR's row lock, and
+            // answers a repeat itself ("already done").
+            if plan.status != "applied", let first = plan.blockedBy.first { try refuse(first, code) }
+            return try dispatch(request, to: arm, plan)
+        }
         if plan.status == "applied" {
-            // A built-in arm answers a repeat itself ("already done").
-            if case .builtIn(let arm)? = resolution { return try dispatch(request, to: arm, plan) }
             return .done(["apr_code": .string(code), "status": "applied", "handler_ref": .string(orNull: plan.handlerRef),
                           "apr_result": plan.apr["result"] ?? .null], unchanged: true)
         }
-        if let first = plan.blockedBy.first { try refuse(first, code) }
+        let blockers = plan.blockedBy.filter { !(retry && $0 == "dispatch_indeterminate") }
+        if blockers.first == "dispatch_indeterminate" { throw Dispatcher.indeterminate(code, plan.dispatch) }
+        if let first = blockers.first { try refuse(first, code) }
+        guard let resolution else { try refuse("handler_unbound", code) }
         switch resolution {
-        case nil:
-            try refuse("handler_unbound", code)
-        case .unresolved(let why)?:
+        case .unresolved(let why):
             throw Refusal("arm_not_implemented", why,
                           details: ["apr_code": .string(code), "handler_ref": .string(orNull: plan.handlerRef)])
-        case .builtIn(let arm)?:
+        case .builtIn(let arm):
             return try dispatch(request, to: arm, plan)
-        case .external(let handler)?:
-            return try ExternalDispatch(connection: connection, handler: handler, plan: plan)
-                .run(syntaxCheck: syntaxCheck(handler))
+        case .external(let handler):
+            if !locked { try lock(code) }
+            defer { if !locked { unlock(code) } }
+            return try ExternalDispatch(connection: connection, handler: handler, plan: plan, retry: retry).run()
         }
     }
 
     private func dispatch(_ request: DispatchRequest, to arm: any BuiltInArm, _ plan: DispatchPlan) throws -> Outcome {
-        var outcome = try arm.dispatch(request, connection: connection)
+        var outcome = try arm.dispatch(request, apr: plan.apr, connection: connection)
         if outcome.status == .ok {
             outcome.body["handler_ref"] = .string(orNull: plan.handlerRef)
             outcome.body["arm"] = .string(arm.name)
@@ -118,15 +127,15 @@ public final class Dispatcher {
         return outcome
     }
 
-    private func settleInterrupted(_ plan: DispatchPlan) throws {
-        try settleInterruptedDispatch(of: plan.aprCode, plan.dispatch, on: connection)
-    }
-
-    private func syntaxCheck(_ handler: ExternalHandler) -> ExternalHandler.SyntaxCheck {
-        if let known = checked[handler.path] { return known }
-        let check = handler.syntaxCheck()
-        checked[handler.path] = check
-        return check
+    /// The STOP of an APR whose external attempt was lost while its handler
+    /// ran: what the handler did is unknown, so it is not run again on its
+    /// own; an operator checks the effect and runs it again (--retry) or
+    /// cancels the APR.
+    static func indeterminate(_ code: String, _ dispatch: JSONObject?) -> Refusal {
+        let attempt = dispatch?["attempt"]?.integerValue.map { " (attempt \($0))" } ?? ""
+        return Refusal("dispatch_indeterminate",
+                       "the dispatch of \(code)\(attempt) was lost while its handler ran: what it did is unknown, so it is not run again on its own; check its effect, then run apr-execute --retry --apr \(code), or cancel the APR",
+                       details: ["apr_code": .string(code), "dispatch": dispatch.map { .object($0) } ?? .null])
     }
 
     /// Waits (up to the lock timeout) for the APR's dispatch lock.
@@ -147,26 +156,9 @@ public final class Dispatcher {
     }
 
     /// Raises the database's refusal for `reason` (its status and message
-    /// are defined once, in apr_refuse).
+    /// are defined once, in apr_refuse and the registry).
     private func refuse(_ reason: String, _ aprCode: String) throws -> Never {
         try connection.execute("SELECT apr_refuse($1, $2)", [reason, aprCode])
         throw Refusal("internal_error", "apr_refuse did not refuse \(reason)")
     }
-}
-
-/// Settles a dispatch whose dispatcher died (this session got its lock, and
-/// no outcome was recorded): the APR fails, the handler never runs again,
-/// and the STOP says so. Returns, instead, when the arm itself settled the
-/// dispatch meanwhile.
-func settleInterruptedDispatch(of aprCode: String, _ dispatch: JSONObject?, on connection: Connection) throws {
-    let at = dispatch?["dispatched_at"]?.stringValue ?? "?"
-    let ref = dispatch?["handler_ref"]?.stringValue ?? "its handler"
-    let message = "the dispatch of \(aprCode) to \(ref) at \(at) was never settled: its dispatcher died while the handler ran; the APR is now failed and the handler is not run again; check what the handler did"
-    let result: JSONObject = ["reason": "dispatch_interrupted", "message": .string(message)]
-    let settled = try connection.jsonObject(
-        "SELECT apr_dispatch_settle($1, 'interrupted', NULL, $2::jsonb)", [aprCode, result.serialized()],
-        readOnly: false)
-    if settled["already_settled"] == .bool(true) { return }
-    throw Refusal("dispatch_interrupted", message,
-                  details: ["apr_code": .string(aprCode), "dispatch": settled["dispatch"] ?? .null])
 }

@@ -1,7 +1,8 @@
 /// apr-execute --self-check: every arm, built in or in the handlers
 /// directory, whether it is implemented, which action types are bound to it,
-/// and each handler file's syntax check. Reads only; one outcome per arm,
-/// one per bound action whose arm is missing, then a summary.
+/// and each handler file's syntax check and governance (its bytes are those
+/// of the last governed deploy of its path). Reads only; one outcome per
+/// arm, one per bound action whose arm is missing, then a summary.
 public struct SelfCheck {
     let connection: Connection
     let arms: ArmRegistry
@@ -21,28 +22,40 @@ public struct SelfCheck {
         }
 
         let files = arms.externalHandlers()
-        /// The handler file that answers for a built-in arm's name, if any.
-        func shadow(_ name: String) -> JSONValue {
-            .string(orNull: files.first { $0.arm == name }?.path)
-        }
 
         var outcomes: [Outcome] = []
         for arm in BuiltInArms.implemented {
             outcomes.append(.done(["arm": .string(arm.name), "kind": "built-in", "implemented": true,
                                    "action_code": .string(arm.actionCode), "bound_actions": actions(boundTo: arm.name),
-                                   "shadowed_by": shadow(arm.name)]))
+                                   "handler_file": .string(orNull: files.first { $0.arm == arm.name }?.path)]))
         }
         for handler in files {
+            let builtIn = BuiltInArms.named(handler.arm) != nil
             let check = handler.syntaxCheck()
             var fields: JSONObject = ["arm": .string(handler.arm), "kind": "external", "path": .string(handler.path),
-                                      "bound_actions": actions(boundTo: handler.arm)]
+                                      "dispatched": .bool(!builtIn), "bound_actions": actions(boundTo: handler.arm)]
             fields.merge(check.json)
-            if check.passed {
-                outcomes.append(.done(fields))
-            } else {
+            guard check.passed else {
                 outcomes.append(.refused(Refusal("handler_syntax_failed",
                     "the \(handler.arm) handler fails its syntax check: \(check.message ?? "")", details: fields)))
+                continue
             }
+            // A file a built-in arm supersedes never runs; any other runs
+            // only when it is governed.
+            if !builtIn {
+                do {
+                    let governed = try GovernedHandler.prepare(handler, on: connection)
+                    governed.discard()
+                    fields["sha256"] = .string(governed.sha256)
+                    fields["governed"] = true
+                } catch let refusal as Refusal {
+                    var refusal = refusal
+                    refusal.details.merge(fields)
+                    outcomes.append(.refused(refusal))
+                    continue
+                }
+            }
+            outcomes.append(.done(fields))
         }
         for (action, ref) in bound {
             if case .unresolved(let why) = arms.resolve(handlerRef: ref),

@@ -52,18 +52,4 @@ extension Grants {
         }
         return out
     }
-
-    /// The payload hash an APR record on stdin carries (apr-propose and
-    /// apr-quorum print it): the hash the caller saw, checked against the
-    /// approved one. nil when the record has none.
-    public static func payloadSHA256(in record: JSONObject) throws(Refusal) -> String? {
-        guard let value = record["payload_sha256"], value != .null else { return nil }
-        guard let hash = value.stringValue else {
-            throw Refusal("wrong_type", "field \"payload_sha256\" must be a string, not a \(value.typeName)")
-        }
-        guard hash.utf8.count == 64, hash.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
-            throw Refusal("invalid_field", "field \"payload_sha256\" is not a lowercase hex sha256")
-        }
-        return hash
-    }
 }

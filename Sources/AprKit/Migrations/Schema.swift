@@ -11,15 +11,18 @@ public enum Schema {
         versioned("003-patch.sql", PackageResources._03_patch_sql),
         versioned("004-tools.sql", PackageResources._04_tools_sql),
         versioned("005-reasons-and-repeatables.sql", PackageResources._05_reasons_and_repeatables_sql),
+        versioned("006-trust-boundary.sql", PackageResources._06_trust_boundary_sql),
     ]
 
     /// The repeatable files, in the order they apply: the records of the
-    /// mechanism itself first (every file's record calls them), what others
-    /// call next, and the privileges of the group roles last.
+    /// mechanism itself first (every file's record calls them), the write
+    /// guards next (every writer calls them), then what others call, and the
+    /// privileges of the group roles last.
     public static let repeatables: [Migration] = [
         repeatable("migrations.sql", PackageResources.migrations_sql),
-        repeatable("ledger.sql", PackageResources.ledger_sql),
+        repeatable("writes.sql", PackageResources.writes_sql),
         repeatable("reasons.sql", PackageResources.reasons_sql),
+        repeatable("ledger.sql", PackageResources.ledger_sql),
         repeatable("actions.sql", PackageResources.actions_sql),
         repeatable("approvers.sql", PackageResources.approvers_sql),
         repeatable("proposals.sql", PackageResources.proposals_sql),

@@ -17,12 +17,14 @@ struct PatchRecords {
     }
 
     /// One apply's outcome: `success` (the APR becomes applied) or `failed`.
+    /// The database decides whether the deploy is known-good: a success whose
+    /// bytes hash to the approved new_content_sha256.
     func recordApply(_ plan: PatchPlan, host: String, before: FileDigest?, after: FileDigest?,
-                     backupPath: String?, status: String, knownGood: Bool, detail: JSONObject) throws -> JSONObject {
+                     backupPath: String?, status: String, detail: JSONObject) throws -> JSONObject {
         try commit(Statement(
-            "SELECT patch_record($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
+            "SELECT patch_record($1, $2, $3, $4, $5, $6, $7, $8::jsonb)",
             [plan.aprCode, host, plan.filePath, before?.sha256, after?.sha256, backupPath, status,
-             knownGood ? "true" : "false", detail.serialized()]))
+             detail.serialized()]))
     }
 
     /// A restore's outcome: a `rolled_back` row, and the APR revoked.

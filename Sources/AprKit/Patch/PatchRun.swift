@@ -116,7 +116,7 @@ struct PatchRun {
         let row: JSONObject
         do {
             row = try records.recordApply(plan, host: host, before: original.digest, after: after,
-                                          backupPath: original.backupPath, status: "success", knownGood: true,
+                                          backupPath: original.backupPath, status: "success",
                                           detail: settled ? ["settled": true] : [:])
         } catch let error as PGError where error.kind == .unavailable {
             // COMMIT may or may not have happened: keep the new file; the
@@ -189,7 +189,7 @@ struct PatchRun {
     /// The target was never touched; the deploy log says failed.
     func syntaxFailed(before: FileDigest?, _ check: Subprocess.Result) throws -> Outcome {
         let row = try records.recordApply(plan, host: host, before: before, after: before, backupPath: nil,
-                                          status: "failed", knownGood: false,
+                                          status: "failed",
                                           detail: ["reason": "syntax_check_failed", "check_output": .string(check.summary)])
         return .refused(Refusal("syntax_check_failed",
             "\(plan.aprCode): the new \(plan.filePath) fails \(plan.checks.syntaxCheck): \(check.summary); the file is untouched",
@@ -200,7 +200,7 @@ struct PatchRun {
     func postCheckFailed(_ original: Original, _ check: Subprocess.Result) throws -> Outcome {
         let restored = try undo(original)
         let row = try records.recordApply(plan, host: host, before: original.digest, after: restored,
-                                          backupPath: original.backupPath, status: "failed", knownGood: false,
+                                          backupPath: original.backupPath, status: "failed",
                                           detail: ["reason": "post_check_failed", "check_output": .string(check.summary)])
         return .refused(Refusal("post_check_failed",
             "\(plan.aprCode): the installed \(plan.filePath) failed its \(plan.checks.postCheck) check (\(check.summary)); the old file is back",

@@ -2,13 +2,50 @@
 -- sessions may not act at all because their votes or writes would prove
 -- nothing.
 
--- True when the session's role may not act as an approver, proposer or
--- executor: a superuser or a BYPASSRLS role could bypass every invariant,
--- so what it does proves nothing.
+-- True when the session's role may not propose, vote or execute, because
+-- what it does would prove nothing: it can bypass the invariants itself. A
+-- session is privileged when its role is superuser, BYPASSRLS or CREATEROLE
+-- (a CREATEROLE role can grant itself pg_write_all_data), or is a member,
+-- directly or not, of a superuser role, of pg_write_all_data, or of the
+-- schema owner (who owns the tables and can switch their guards off).
 CREATE OR REPLACE FUNCTION apr_session_is_privileged() RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT coalesce((SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = session_user), true) $$;
+AS $$
+    SELECT coalesce((
+        SELECT s.rolsuper OR s.rolbypassrls OR s.rolcreaterole
+            OR pg_has_role(s.oid, 'pg_write_all_data', 'MEMBER')
+            OR pg_has_role(s.oid, (SELECT relowner FROM pg_class WHERE oid = 'public.apr_requests'::regclass), 'MEMBER')
+            OR EXISTS (SELECT 1 FROM pg_roles su WHERE su.rolsuper AND pg_has_role(s.oid, su.oid, 'MEMBER'))
+          FROM pg_roles s WHERE s.rolname = session_user), true)
+$$;
+
+-- The refusal of a privileged session, naming what makes it privileged.
+CREATE OR REPLACE FUNCTION apr_refuse_privileged_session() RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    why text;
+BEGIN
+    IF NOT apr_session_is_privileged() THEN
+        RETURN;
+    END IF;
+    SELECT CASE
+               WHEN s.rolsuper THEN 'a superuser'
+               WHEN s.rolbypassrls THEN 'a BYPASSRLS role'
+               WHEN s.rolcreaterole THEN 'a CREATEROLE role'
+               WHEN pg_has_role(s.oid, 'pg_write_all_data', 'MEMBER') THEN 'a member of pg_write_all_data'
+               WHEN pg_has_role(s.oid, (SELECT relowner FROM pg_class WHERE oid = 'public.apr_requests'::regclass), 'MEMBER')
+                   THEN 'the schema owner or a member of it'
+               ELSE 'a member of a superuser role'
+           END INTO why
+      FROM pg_roles s WHERE s.rolname = session_user;
+    PERFORM apr_raise('privileged_session',
+        format('%s is %s: what it proposes, votes or executes would prove nothing; act as an ordinary role',
+               session_user, coalesce(why, 'not a known role')));
+END
+$$;
 
 -- Registers or updates an approver (run by the schema owner). The role must
 -- exist; it is granted apr_approver.
@@ -17,6 +54,7 @@ LANGUAGE plpgsql
 SET search_path = public, pg_temp
 AS $$
 BEGIN
+    PERFORM apr_begin_write();
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_approver) THEN
         PERFORM apr_raise('unknown_role', format('no database role %s', p_approver));
     END IF;
@@ -29,4 +67,5 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION apr_session_is_privileged(), apr_approver_set(text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION apr_session_is_privileged(), apr_refuse_privileged_session(),
+    apr_approver_set(text, text, boolean) FROM PUBLIC;

@@ -1,10 +1,18 @@
 -- dispatch.sql: dispatching an approved APR to the handler bound to its
--- action type, exactly once (apr_dispatches, migration 002). An external
--- handler's dispatch is committed before the handler runs and settled once
--- after it answers; a dispatch without an outcome whose lock is free was
--- left by a dispatcher that died.
+-- action type, exactly once (apr_dispatches, migrations 002 and 006).
+--
+-- Evidence, not claims: no function here marks an APR applied. A built-in
+-- arm's effect function (grant_mint, gov_tool_register, patch_record) makes
+-- the effect, records the attempt applied and moves the APR, in one
+-- transaction. An external handler's attempt is claimed (committed) before
+-- the handler runs, with an attempt number that fences it; the handler
+-- succeeds only by recording its effect through such a function, which
+-- settles the attempt. apr_dispatch_finish, after the handler, records only
+-- what the executor can know: failed, or indeterminate when the handler was
+-- lost mid-run (killed) — then the APR waits for an operator, and a
+-- non-idempotent handler is never run a second time on its own.
 
--- A dispatch is never deleted, and is settled once.
+-- An attempt is never deleted, and is settled once.
 CREATE OR REPLACE FUNCTION apr_dispatches_guard() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
@@ -16,7 +24,8 @@ BEGIN
     IF OLD.outcome IS NOT NULL
        OR NEW.apr_code IS DISTINCT FROM OLD.apr_code OR NEW.handler_ref IS DISTINCT FROM OLD.handler_ref
        OR NEW.arm IS DISTINCT FROM OLD.arm OR NEW.dispatched_by IS DISTINCT FROM OLD.dispatched_by
-       OR NEW.dispatched_at IS DISTINCT FROM OLD.dispatched_at THEN
+       OR NEW.dispatched_at IS DISTINCT FROM OLD.dispatched_at OR NEW.attempt IS DISTINCT FROM OLD.attempt
+       OR NEW.handler_sha256 IS DISTINCT FROM OLD.handler_sha256 THEN
         PERFORM apr_raise('dispatch_immutable', 'a dispatch is settled once and otherwise never changes');
     END IF;
     RETURN NEW;
@@ -36,9 +45,10 @@ AS $$
 DECLARE
     detail text;
 BEGIN
+    IF p_reason = 'privileged_session' THEN
+        PERFORM apr_refuse_privileged_session();  -- names what makes it privileged
+    END IF;
     detail := CASE p_reason
-        WHEN 'privileged_session' THEN
-            format('%s is a superuser or BYPASSRLS role; executors act as ordinary roles', session_user)
         WHEN 'unknown_apr' THEN format('no APR %s', p_apr_code)
         WHEN 'wrong_action' THEN format('%s is a %s APR, not authorize_build_step', p_apr_code, p_note)
         WHEN 'apr_rejected' THEN format('%s was rejected', p_apr_code)
@@ -57,6 +67,10 @@ BEGIN
         WHEN 'no_grant' THEN format('%s has no grant to revoke', p_apr_code)
         WHEN 'dispatch_lock_not_held' THEN format('this session does not hold the dispatch lock of %s', p_apr_code)
         WHEN 'dispatch_not_open' THEN format('%s has no dispatch waiting to be settled', p_apr_code)
+        WHEN 'apr_cancelled' THEN format('%s was cancelled: it is never dispatched, minted or applied', p_apr_code)
+        WHEN 'dispatch_indeterminate' THEN
+            format('an earlier dispatch of %s was lost while its handler ran: what it did is unknown; check its effect, '
+                   'then run apr-execute --retry --apr %s to dispatch it again, or cancel it', p_apr_code, p_apr_code)
         ELSE p_note
     END;
     PERFORM apr_raise(p_reason, coalesce(detail, p_reason));
@@ -76,12 +90,17 @@ BEGIN
     IF apr_session_is_privileged() THEN
         blockers := blockers || 'privileged_session'::text;
     END IF;
-    IF r.status = 'rejected' THEN blockers := blockers || 'apr_rejected'::text;
+    IF r.status = 'cancelled' THEN blockers := blockers || 'apr_cancelled'::text;
+    ELSIF r.status = 'rejected' THEN blockers := blockers || 'apr_rejected'::text;
     ELSIF r.status = 'revoked' THEN blockers := blockers || 'apr_revoked'::text;
     ELSIF r.status = 'failed' THEN blockers := blockers || 'apr_failed'::text;
     ELSIF r.status = 'applied' THEN blockers := blockers || 'already_dispatched'::text;
     ELSIF r.status = 'expired' OR r.expires_at <= now() THEN blockers := blockers || 'apr_expired'::text;
     ELSIF r.status = 'proposed' THEN blockers := blockers || 'not_approved'::text;
+    END IF;
+    IF r.status = 'approved' AND (SELECT outcome FROM apr_dispatches WHERE apr_code = r.apr_code
+                                   ORDER BY attempt DESC LIMIT 1) = 'indeterminate' THEN
+        blockers := blockers || 'dispatch_indeterminate'::text;
     END IF;
     IF (SELECT handler_ref FROM apr_action_types WHERE action_code = r.action_code) IS NULL THEN
         blockers := blockers || 'handler_unbound'::text;
@@ -154,7 +173,8 @@ LANGUAGE sql STABLE
 SET search_path = public, pg_temp
 AS $$
     SELECT CASE WHEN d.apr_code IS NULL THEN NULL ELSE jsonb_build_object(
-        'handler_ref', d.handler_ref, 'arm', d.arm, 'dispatched_by', d.dispatched_by,
+        'attempt', d.attempt, 'handler_ref', d.handler_ref, 'arm', d.arm, 'handler_sha256', d.handler_sha256,
+        'dispatched_by', d.dispatched_by,
         'dispatched_at', d.dispatched_at, 'settled_at', d.settled_at, 'outcome', d.outcome,
         'exit_status', d.exit_status, 'result', d.result) END
 $$;
@@ -177,9 +197,9 @@ BEGIN
         RETURN NULL;
     END IF;
     SELECT handler_ref INTO ref FROM apr_action_types WHERE action_code = r.action_code;
-    SELECT * INTO d FROM apr_dispatches WHERE apr_code = r.apr_code;
+    SELECT * INTO d FROM apr_dispatches WHERE apr_code = r.apr_code ORDER BY attempt DESC LIMIT 1;
     blockers := apr_dispatch_blockers(r);
-    IF d.apr_code IS NOT NULL AND NOT 'already_dispatched' = ANY (blockers) THEN
+    IF d.outcome IN ('applied', 'failed', 'interrupted') AND NOT 'already_dispatched' = ANY (blockers) THEN
         blockers := blockers || 'already_dispatched'::text;
     END IF;
     RETURN jsonb_build_object(
@@ -188,6 +208,52 @@ BEGIN
         'quorum_passed', quorum_passed(r.apr_code), 'blocked_by', to_jsonb(blockers),
         'dispatch', apr_dispatch_json(d), 'apr', apr_request_json(r));
 END
+$$;
+
+-- Records how an effect function ended an APR's dispatch: the open attempt
+-- (claimed by apr-execute for an external handler that records its effect
+-- through the function) or a new one, settled applied or failed. Called
+-- only by the effect functions, inside their transaction; granted to nobody.
+CREATE OR REPLACE FUNCTION apr_dispatch_settled(r apr_requests, p_handler_ref text, p_arm text,
+                                                p_outcome text, p_result jsonb)
+RETURNS apr_dispatches
+LANGUAGE plpgsql
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    d apr_dispatches;
+BEGIN
+    PERFORM apr_begin_write();
+    UPDATE apr_dispatches SET settled_at = now(), outcome = p_outcome,
+           exit_status = CASE p_outcome WHEN 'applied' THEN 0 END, result = p_result
+     WHERE apr_code = r.apr_code AND outcome IS NULL
+    RETURNING * INTO d;
+    IF NOT FOUND THEN
+        INSERT INTO apr_dispatches (apr_code, attempt, handler_ref, arm, settled_at, outcome, result)
+        VALUES (r.apr_code, coalesce((SELECT max(attempt) FROM apr_dispatches WHERE apr_code = r.apr_code), 0) + 1,
+                p_handler_ref, p_arm, now(), p_outcome, p_result)
+        RETURNING * INTO d;
+    END IF;
+    RETURN d;
+END
+$$;
+
+-- Whether a handler file is governed, and by which deploy: the registered
+-- root its path falls under (with the root's checks), and the last
+-- successful deploy of that path. apr-execute runs a handler file only when
+-- its bytes hash to that deploy's sha256_after.
+CREATE OR REPLACE FUNCTION apr_governed_handler(p_path text) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+    SELECT jsonb_build_object(
+        'path', p_path,
+        'target', (SELECT to_jsonb(t) FROM patch_targets t WHERE starts_with(p_path, t.root || '/')
+                    ORDER BY length(t.root) DESC LIMIT 1),
+        'deploy', (SELECT jsonb_build_object('id', d.id, 'apr_code', d.apr_code, 'sha256_after', d.sha256_after,
+                                             'deployed_at', d.deployed_at)
+                     FROM vps_deploy_log d WHERE d.file_path = p_path AND d.status = 'success'
+                    ORDER BY d.id DESC LIMIT 1))
 $$;
 
 -- The next APR for `apr-execute --pending` to execute: approved, and not
@@ -203,9 +269,7 @@ DECLARE
     code text;
     skip text[] := coalesce(p_exclude, '{}');
 BEGIN
-    IF apr_session_is_privileged() THEN
-        PERFORM apr_refuse('privileged_session', NULL);
-    END IF;
+    PERFORM apr_refuse_privileged_session();
     LOOP
         SELECT r.apr_code INTO code FROM apr_requests r
          WHERE r.status = 'approved' AND r.apr_code <> ALL (skip)
@@ -227,62 +291,16 @@ BEGIN
 END
 $$;
 
--- Records the dispatch of an approved APR to an external arm, before the
--- handler runs. The caller must hold the APR's dispatch lock. Returns
--- {"state": "claimed", "apr": …} for a new dispatch, or the dispatch already
--- recorded: "settled", or "unsettled" (its dispatcher died: the caller, who
--- now holds the lock, settles it as interrupted and never runs it again).
-CREATE OR REPLACE FUNCTION apr_dispatch_claim(p_apr_code text, p_arm text) RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = public, pg_temp
-AS $$
-DECLARE
-    r apr_requests;
-    d apr_dispatches;
-    ref text;
-    blockers text[];
-BEGIN
-    IF apr_session_is_privileged() THEN
-        PERFORM apr_refuse('privileged_session', p_apr_code);
-    END IF;
-    IF NOT apr_dispatch_lock_held(p_apr_code) THEN
-        PERFORM apr_refuse('dispatch_lock_not_held', p_apr_code);
-    END IF;
-    SELECT * INTO r FROM apr_requests WHERE apr_code = p_apr_code FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM apr_refuse('unknown_apr', p_apr_code);
-    END IF;
-    SELECT * INTO d FROM apr_dispatches WHERE apr_code = r.apr_code;
-    IF FOUND THEN
-        RETURN jsonb_build_object('state', CASE WHEN d.outcome IS NULL THEN 'unsettled' ELSE 'settled' END,
-            'apr_code', r.apr_code, 'status', r.status, 'dispatch', apr_dispatch_json(d));
-    END IF;
-    IF r.status = 'applied' THEN
-        RETURN jsonb_build_object('state', 'settled', 'apr_code', r.apr_code, 'status', r.status,
-            'dispatch', NULL);
-    END IF;
-    blockers := apr_dispatch_blockers(r);
-    IF cardinality(blockers) > 0 THEN
-        PERFORM apr_refuse(blockers[1], r.apr_code);
-    END IF;
-    SELECT handler_ref INTO ref FROM apr_action_types WHERE action_code = r.action_code;
-    IF ref IS DISTINCT FROM 'apr-execute:' || p_arm THEN
-        PERFORM apr_refuse('handler_unbound', r.apr_code,
-            format('%s is bound to %s, not apr-execute:%s', r.action_code, ref, p_arm));
-    END IF;
-    INSERT INTO apr_dispatches (apr_code, handler_ref, arm) VALUES (r.apr_code, ref, p_arm)
-    RETURNING * INTO d;
-    PERFORM gov_ledger_append('dispatch', r.apr_code, ref, jsonb_build_object('arm', p_arm));
-    RETURN jsonb_build_object('state', 'claimed', 'apr_code', r.apr_code, 'status', r.status,
-        'dispatch', apr_dispatch_json(d),
-        'apr', apr_request_json(r) || jsonb_build_object('handler_ref', ref, 'arm', p_arm));
-END
-$$;
-
--- Records the outcome of a dispatch the caller holds the lock of: the
--- handler's answer (applied or failed), or "interrupted" for a dispatch whose
--- dispatcher died. The APR moves to applied or failed in the same transaction.
-CREATE OR REPLACE FUNCTION apr_dispatch_settle(p_apr_code text, p_outcome text, p_exit_status integer, p_result jsonb)
+-- Claims the next attempt of an approved APR for an external arm, before
+-- the handler runs; the caller holds the APR's dispatch lock and gives the
+-- sha256 of the handler file it will run. Returns {"state": "claimed",
+-- "attempt": N, "apr": …}, or what is there already: "settled" (applied),
+-- or "indeterminate" — an attempt whose dispatcher died (settled so here,
+-- the caller now holding its lock) or that was lost before; it is claimed
+-- again only with p_retry, the operator's decision.
+DROP FUNCTION IF EXISTS apr_dispatch_claim(text, text);
+CREATE OR REPLACE FUNCTION apr_dispatch_claim(p_apr_code text, p_arm text, p_handler_sha256 text,
+                                              p_retry boolean DEFAULT false)
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
@@ -290,35 +308,115 @@ AS $$
 DECLARE
     r apr_requests;
     d apr_dispatches;
-    new_status text := CASE WHEN p_outcome = 'applied' THEN 'applied' ELSE 'failed' END;
+    ref text;
+    blocker text;
 BEGIN
-    IF p_outcome IS NULL OR p_outcome NOT IN ('applied', 'failed', 'interrupted') THEN
-        PERFORM apr_raise('bad_outcome', 'a dispatch is settled as applied, failed or interrupted');
-    END IF;
+    PERFORM apr_refuse_privileged_session();
     IF NOT apr_dispatch_lock_held(p_apr_code) THEN
         PERFORM apr_refuse('dispatch_lock_not_held', p_apr_code);
     END IF;
     SELECT * INTO r FROM apr_requests WHERE apr_code = p_apr_code FOR UPDATE;
-    SELECT * INTO d FROM apr_dispatches WHERE apr_code = p_apr_code FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM apr_refuse('unknown_apr', p_apr_code);
+    END IF;
+    SELECT * INTO d FROM apr_dispatches WHERE apr_code = r.apr_code ORDER BY attempt DESC LIMIT 1;
+    IF r.status = 'applied' OR d.outcome = 'applied' THEN
+        RETURN jsonb_build_object('state', 'settled', 'apr_code', r.apr_code, 'status', r.status,
+            'dispatch', apr_dispatch_json(d));
+    END IF;
+    IF d.apr_code IS NOT NULL AND d.outcome IS NULL THEN
+        -- Open, and its lock is free (this session holds it now): its
+        -- dispatcher died while the handler ran. What it did is unknown.
+        PERFORM apr_begin_write();
+        UPDATE apr_dispatches SET settled_at = now(), outcome = 'indeterminate',
+               result = jsonb_build_object('reason', 'dispatcher_lost')
+         WHERE apr_code = d.apr_code AND attempt = d.attempt
+        RETURNING * INTO d;
+        PERFORM gov_ledger_append('settle', r.apr_code, d.handler_ref, jsonb_build_object(
+            'attempt', d.attempt, 'outcome', d.outcome, 'exit_status', NULL, 'apr_status', r.status));
+        RETURN jsonb_build_object('state', 'indeterminate', 'apr_code', r.apr_code, 'status', r.status,
+            'dispatch', apr_dispatch_json(d));
+    END IF;
+    IF d.outcome = 'indeterminate' AND NOT coalesce(p_retry, false) THEN
+        RETURN jsonb_build_object('state', 'indeterminate', 'apr_code', r.apr_code, 'status', r.status,
+            'dispatch', apr_dispatch_json(d));
+    END IF;
+    SELECT b INTO blocker FROM unnest(apr_dispatch_blockers(r)) WITH ORDINALITY AS u (b, n)
+     WHERE b <> 'dispatch_indeterminate' ORDER BY n LIMIT 1;
+    IF blocker IS NOT NULL THEN
+        PERFORM apr_refuse(blocker, r.apr_code);
+    END IF;
+    SELECT handler_ref INTO ref FROM apr_action_types WHERE action_code = r.action_code;
+    IF ref IS DISTINCT FROM 'apr-execute:' || p_arm THEN
+        PERFORM apr_refuse('handler_unbound', r.apr_code,
+            format('%s is bound to %s, not apr-execute:%s', r.action_code, ref, p_arm));
+    END IF;
+    PERFORM apr_begin_write();
+    INSERT INTO apr_dispatches (apr_code, attempt, handler_ref, arm, handler_sha256)
+    VALUES (r.apr_code, coalesce(d.attempt, 0) + 1, ref, p_arm, p_handler_sha256)
+    RETURNING * INTO d;
+    PERFORM gov_ledger_append('dispatch', r.apr_code, ref,
+        jsonb_build_object('attempt', d.attempt, 'arm', p_arm, 'handler_sha256', p_handler_sha256, 'retry', coalesce(p_retry, false)));
+    RETURN jsonb_build_object('state', 'claimed', 'apr_code', r.apr_code, 'status', r.status, 'attempt', d.attempt,
+        'dispatch', apr_dispatch_json(d),
+        'apr', apr_request_json(r) || jsonb_build_object('handler_ref', ref, 'arm', p_arm, 'attempt', d.attempt));
+END
+$$;
+
+-- Records how an external handler ended, for the attempt the caller claimed
+-- and still holds the lock of: an attempt its handler settled by recording
+-- its effect stands as it is; otherwise a handler that exited non-zero
+-- failed, one that exited 0 without recording an effect failed too
+-- (no_effect_recorded), and one that was killed or lost is indeterminate
+-- (the APR stays approved, blocked until an operator decides). Never
+-- applied: only an effect function records that. A stale attempt (not the
+-- APR's current one) is refused.
+DROP FUNCTION IF EXISTS apr_dispatch_settle(text, text, integer, jsonb);
+CREATE OR REPLACE FUNCTION apr_dispatch_finish(p_apr_code text, p_attempt integer, p_exit_status integer,
+                                               p_lost boolean, p_result jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    r apr_requests;
+    d apr_dispatches;
+    v_outcome text;
+    new_status text;
+BEGIN
+    PERFORM apr_refuse_privileged_session();
+    IF NOT apr_dispatch_lock_held(p_apr_code) THEN
+        PERFORM apr_refuse('dispatch_lock_not_held', p_apr_code);
+    END IF;
+    SELECT * INTO r FROM apr_requests WHERE apr_code = p_apr_code FOR UPDATE;
+    SELECT * INTO d FROM apr_dispatches WHERE apr_code = p_apr_code ORDER BY attempt DESC LIMIT 1 FOR UPDATE;
     IF NOT FOUND THEN
         PERFORM apr_refuse('dispatch_not_open', p_apr_code);
     END IF;
+    IF d.attempt IS DISTINCT FROM p_attempt THEN
+        PERFORM apr_raise('stale_attempt', format('attempt %s of %s is not its current attempt (%s)',
+            p_attempt, p_apr_code, d.attempt));
+    END IF;
     IF d.outcome IS NOT NULL THEN
-        -- Settled already, by the arm itself in the transaction of its own
-        -- write (grant-mint run by a handler file): that outcome stands.
+        -- Settled by the handler's own effect: that outcome stands.
         RETURN jsonb_build_object('apr_code', p_apr_code, 'status', r.status, 'already_settled', true,
             'dispatch', apr_dispatch_json(d));
     END IF;
+    v_outcome := CASE WHEN coalesce(p_lost, false) OR p_exit_status IS NULL THEN 'indeterminate' ELSE 'failed' END;
+    new_status := CASE v_outcome WHEN 'failed' THEN 'failed' ELSE r.status END;
+    PERFORM apr_begin_write();
     UPDATE apr_dispatches
-       SET settled_at = now(), outcome = p_outcome, exit_status = p_exit_status, result = p_result
-     WHERE apr_code = p_apr_code
+       SET settled_at = now(), outcome = v_outcome, exit_status = p_exit_status,
+           result = coalesce(p_result, '{}'::jsonb)
+                    || CASE WHEN p_exit_status = 0 THEN jsonb_build_object('reason', 'no_effect_recorded') ELSE '{}' END
+     WHERE apr_code = p_apr_code AND attempt = d.attempt
     RETURNING * INTO d;
-    UPDATE apr_requests
-       SET status = new_status, applied_at = CASE WHEN new_status = 'applied' THEN now() END,
-           result = jsonb_build_object('dispatch', apr_dispatch_json(d))
-     WHERE apr_code = p_apr_code;
-    PERFORM gov_ledger_append('settle', p_apr_code, d.handler_ref,
-        jsonb_build_object('outcome', p_outcome, 'exit_status', p_exit_status));
+    IF new_status <> r.status THEN
+        UPDATE apr_requests SET status = new_status, result = jsonb_build_object('dispatch', apr_dispatch_json(d))
+         WHERE apr_code = p_apr_code;
+    END IF;
+    PERFORM gov_ledger_append('settle', p_apr_code, d.handler_ref, jsonb_build_object(
+        'attempt', d.attempt, 'outcome', d.outcome, 'exit_status', p_exit_status, 'apr_status', new_status));
     RETURN jsonb_build_object('apr_code', p_apr_code, 'status', new_status, 'dispatch', apr_dispatch_json(d));
 END
 $$;
@@ -326,14 +424,14 @@ $$;
 REVOKE ALL ON FUNCTION apr_dispatches_guard(), apr_refuse(text, text, text), apr_dispatch_blockers(apr_requests),
     apr_refuse_if_blocked(apr_requests, text[]), apr_dispatch_lock(text), apr_dispatch_try_lock(text),
     apr_dispatch_unlock(text), apr_dispatch_lock_held(text), apr_dispatch_json(apr_dispatches),
-    apr_dispatch_plan(text), apr_dispatch_next(text[]), apr_dispatch_claim(text, text),
-    apr_dispatch_settle(text, text, integer, jsonb)
+    apr_dispatch_plan(text), apr_governed_handler(text), apr_dispatch_settled(apr_requests, text, text, text, jsonb), apr_dispatch_next(text[]),
+    apr_dispatch_claim(text, text, text, boolean), apr_dispatch_finish(text, integer, integer, boolean, jsonb)
     FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION apr_dispatch_next(text[]), apr_dispatch_claim(text, text),
-    apr_dispatch_settle(text, text, integer, jsonb), apr_dispatch_lock(text), apr_dispatch_try_lock(text),
+GRANT EXECUTE ON FUNCTION apr_dispatch_next(text[]), apr_dispatch_claim(text, text, text, boolean),
+    apr_dispatch_finish(text, integer, integer, boolean, jsonb), apr_dispatch_lock(text), apr_dispatch_try_lock(text),
     apr_dispatch_unlock(text)
     TO apr_executor;
-GRANT EXECUTE ON FUNCTION apr_dispatch_plan(text), apr_refuse(text, text, text)
+GRANT EXECUTE ON FUNCTION apr_dispatch_plan(text), apr_refuse(text, text, text), apr_governed_handler(text)
     TO apr_proposer, apr_approver, apr_executor, apr_reader;
 
 DO $check$
@@ -342,12 +440,15 @@ BEGIN
        OR has_table_privilege('apr_executor', 'apr_dispatches', 'UPDATE') THEN
         RAISE EXCEPTION 'readback: apr_executor can write dispatches directly';
     END IF;
-    IF has_function_privilege('apr_approver', 'apr_dispatch_claim(text, text)', 'EXECUTE') THEN
+    IF has_function_privilege('apr_approver', 'apr_dispatch_claim(text, text, text, boolean)', 'EXECUTE') THEN
         RAISE EXCEPTION 'readback: only apr_executor dispatches';
     END IF;
+    IF has_function_privilege('apr_executor', 'apr_dispatch_settled(apr_requests, text, text, text, jsonb)', 'EXECUTE') THEN
+        RAISE EXCEPTION 'readback: the executor can record an effect it did not make';
+    END IF;
     IF (SELECT bool_and(prosecdef) FROM pg_proc
-         WHERE oid IN ('apr_dispatch_claim(text, text)'::regprocedure,
-                       'apr_dispatch_settle(text, text, integer, jsonb)'::regprocedure,
+         WHERE oid IN ('apr_dispatch_claim(text, text, text, boolean)'::regprocedure,
+                       'apr_dispatch_finish(text, integer, integer, boolean, jsonb)'::regprocedure,
                        'apr_dispatch_next(text[])'::regprocedure)) IS NOT TRUE THEN
         RAISE EXCEPTION 'readback: the dispatch functions must be SECURITY DEFINER';
     END IF;

@@ -86,9 +86,7 @@ DECLARE
     ttl bigint;
     inserted integer;
 BEGIN
-    IF apr_session_is_privileged() THEN
-        PERFORM apr_refuse('privileged_session', p_apr_code);
-    END IF;
+    PERFORM apr_refuse_privileged_session();
     r := grant_apr(p_apr_code, NOT p_dry_run);
 
     SELECT * INTO g FROM governance_build_authorization WHERE request_ref = r.apr_code;
@@ -109,11 +107,12 @@ BEGIN
         PERFORM apr_refuse('handler_unbound', r.apr_code,
             format('authorize_build_step is bound to %s, not %s', at.handler_ref, arm_ref));
     END IF;
-    -- A dispatch apr-execute recorded for this arm and has not settled is the
-    -- one this mint carries out (a handler file of the arm that runs
-    -- grant-mint): it is settled here, with the grant. Any other is refused.
-    SELECT * INTO d FROM apr_dispatches WHERE apr_code = r.apr_code;
-    IF FOUND AND (d.outcome IS NOT NULL OR d.handler_ref <> arm_ref) THEN
+    -- An open attempt apr-execute claimed for this arm (an external handler
+    -- that records its effect through grant-mint) is the one this mint
+    -- carries out: it is settled here, with the grant. An attempt of
+    -- another handler, or one settled already, is refused.
+    SELECT * INTO d FROM apr_dispatches WHERE apr_code = r.apr_code ORDER BY attempt DESC LIMIT 1;
+    IF FOUND AND ((d.outcome IS NULL AND d.handler_ref <> arm_ref) OR d.outcome IN ('applied', 'failed', 'interrupted')) THEN
         PERFORM apr_refuse('already_dispatched', r.apr_code, d.handler_ref);
     END IF;
     IF (p_payload_sha256 IS NOT NULL AND p_payload_sha256 <> r.payload_sha256)
@@ -140,6 +139,7 @@ BEGIN
             'would_mint', governance_build_authorization_json(g));
     END IF;
 
+    PERFORM apr_begin_write();
     INSERT INTO governance_build_authorization SELECT g.* ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS inserted = ROW_COUNT;
     IF inserted = 0 THEN
@@ -149,20 +149,13 @@ BEGIN
         RETURN jsonb_build_object('apr_code', r.apr_code, 'minted', false,
             'grant', governance_build_authorization_json(g), 'apr_status', r.status);
     END IF;
-    IF d.apr_code IS NULL THEN
-        INSERT INTO apr_dispatches (apr_code, handler_ref, arm, settled_at, outcome, result)
-        VALUES (r.apr_code, arm_ref, 'authorize_build_step', now(), 'applied',
-                jsonb_build_object('auth_code', g.auth_code));
-    ELSE
-        UPDATE apr_dispatches SET settled_at = now(), outcome = 'applied', exit_status = 0,
-               result = jsonb_build_object('auth_code', g.auth_code)
-         WHERE apr_code = r.apr_code;
-    END IF;
+    d := apr_dispatch_settled(r, arm_ref, 'authorize_build_step', 'applied', jsonb_build_object('auth_code', g.auth_code));
     UPDATE apr_requests SET status = 'applied', applied_at = now(),
            result = jsonb_build_object('grant', governance_build_authorization_json(g))
      WHERE apr_code = r.apr_code;
     PERFORM gov_ledger_append('mint', r.apr_code, g.auth_code, jsonb_build_object(
-        'auth_code', g.auth_code, 'scope', g.scope, 'expires_at', g.expires_at, 'handler_ref', arm_ref));
+        'auth_code', g.auth_code, 'scope', g.scope, 'expires_at', g.expires_at, 'handler_ref', arm_ref,
+        'attempt', d.attempt, 'apr_status', 'applied'));
     RETURN jsonb_build_object('apr_code', r.apr_code, 'minted', true,
         'grant', governance_build_authorization_json(g), 'apr_status', 'applied');
 END
@@ -180,9 +173,11 @@ DECLARE
     r apr_requests;
     g governance_build_authorization;
 BEGIN
+    PERFORM apr_refuse_privileged_session();
     IF p_reason IS NULL OR btrim(p_reason) = '' THEN
         PERFORM apr_raise('empty_reason', 'a revocation needs a reason');
     END IF;
+    PERFORM apr_check_text('reason', p_reason, 4096);
     r := grant_apr(p_apr_code, NOT p_dry_run);
     SELECT * INTO g FROM governance_build_authorization WHERE request_ref = r.apr_code;
     IF NOT FOUND THEN
@@ -199,6 +194,7 @@ BEGIN
         RETURN jsonb_build_object('apr_code', r.apr_code, 'dry_run', true,
             'would_revoke', governance_build_authorization_json(g));
     END IF;
+    PERFORM apr_begin_write();
     UPDATE governance_build_authorization
        SET status = g.status, revoked_at = g.revoked_at, revoked_reason = g.revoked_reason
      WHERE auth_code = g.auth_code;
@@ -206,7 +202,8 @@ BEGIN
         UPDATE apr_requests SET status = 'revoked' WHERE apr_code = r.apr_code;
         r.status := 'revoked';
     END IF;
-    PERFORM gov_ledger_append('revoke', r.apr_code, g.auth_code, jsonb_build_object('reason', p_reason));
+    PERFORM gov_ledger_append('revoke', r.apr_code, g.auth_code,
+        jsonb_build_object('reason', p_reason, 'apr_status', r.status));
     RETURN jsonb_build_object('apr_code', r.apr_code, 'revoked', true,
         'grant', governance_build_authorization_json(g), 'apr_status', r.status);
 END
@@ -222,6 +219,7 @@ AS $$
 DECLARE
     g governance_build_authorization;
 BEGIN
+    PERFORM apr_refuse_privileged_session();
     IF p_dry_run THEN
         FOR g IN SELECT * FROM governance_build_authorization
                   WHERE status = 'active' AND expires_at <= now() ORDER BY expires_at, auth_code LOOP
@@ -234,6 +232,7 @@ BEGIN
     FOR g IN SELECT * FROM governance_build_authorization
               WHERE status = 'active' AND expires_at <= now()
               ORDER BY expires_at, auth_code FOR UPDATE SKIP LOCKED LOOP
+        PERFORM apr_begin_write();
         UPDATE governance_build_authorization SET status = 'expired' WHERE auth_code = g.auth_code;
         g.status := 'expired';
         PERFORM gov_ledger_append('expire', g.request_ref, g.auth_code,

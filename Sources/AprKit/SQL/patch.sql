@@ -15,6 +15,7 @@ AS $$
 DECLARE
     t patch_targets;
 BEGIN
+    PERFORM apr_begin_write();
     INSERT INTO patch_targets (root, syntax_check, post_check, max_bytes, note)
     VALUES (p_root, p_syntax_check, p_post_check, p_max_bytes, p_note)
     ON CONFLICT (root) DO UPDATE SET syntax_check = EXCLUDED.syntax_check,
@@ -91,7 +92,7 @@ BEGIN
     END IF;
     -- The same refusals as grant-mint's; patch-apply acts on an approved
     -- APR without a binding (the runbook patches before it binds).
-    PERFORM apr_refuse_if_blocked(r, ARRAY['handler_unbound', 'privileged_session']);
+    PERFORM apr_refuse_if_blocked(r, ARRAY['handler_unbound']);
     RETURN r;
 END
 $$;
@@ -159,9 +160,10 @@ AS $$
 $$;
 
 -- Appends one deploy-log row and its ledger event (patch or restore).
+DROP FUNCTION IF EXISTS patch_log(text, text, text, text, text, text, text, text, boolean, jsonb);
 CREATE OR REPLACE FUNCTION patch_log(
     p_event text, p_apr_code text, p_host text, p_file_path text, p_sha256_before text,
-    p_sha256_after text, p_backup_path text, p_status text, p_known_good boolean, p_detail jsonb
+    p_sha256_after text, p_backup_path text, p_status text, p_known_good boolean, p_apr_status text, p_detail jsonb
 ) RETURNS vps_deploy_log
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
@@ -172,6 +174,9 @@ BEGIN
     IF p_host IS NULL OR btrim(p_host) = '' THEN
         PERFORM apr_raise('empty_host', 'the deploy log names its host');
     END IF;
+    PERFORM apr_check_text('host', p_host, 255);
+    PERFORM apr_check_text('backup_path', p_backup_path, 4096);
+    PERFORM apr_begin_write();
     INSERT INTO vps_deploy_log (apr_code, host, file_path, sha256_before, sha256_after, backup_path,
                                 status, is_known_good)
     VALUES (p_apr_code, p_host, p_file_path, p_sha256_before, p_sha256_after, p_backup_path,
@@ -180,27 +185,36 @@ BEGIN
     PERFORM gov_ledger_append(p_event, p_apr_code, p_file_path,
         jsonb_build_object('deploy_id', d.id, 'status', d.status, 'host', d.host,
                            'sha256_before', d.sha256_before, 'sha256_after', d.sha256_after,
-                           'backup_path', d.backup_path, 'is_known_good', d.is_known_good)
+                           'backup_path', d.backup_path, 'is_known_good', d.is_known_good,
+                           'apr_status', p_apr_status)
         || coalesce(p_detail, '{}'::jsonb));
     RETURN d;
 END
 $$;
 
--- Records the outcome of one apply: the deploy-log row, the ledger event and
--- the APR's new status (applied on success, failed otherwise), together.
--- Every check of the plan is made again here, under the APR's row lock, so a
--- psql session with the executor role cannot record what the tool would refuse.
+-- Records the outcome of one apply: the deploy-log row, the APR's dispatch
+-- attempt, its new status (applied on success, failed otherwise) and the
+-- ledger event, together. Every check of the plan is made again here, under
+-- the APR's row lock, and a success is accepted only as evidence: the bytes
+-- now in the file hash to the approved new_content_sha256, and the database
+-- itself decides that the deploy is known-good. One success per APR.
+DROP FUNCTION IF EXISTS patch_record(text, text, text, text, text, text, text, boolean, jsonb);
 CREATE OR REPLACE FUNCTION patch_record(
     p_apr_code text, p_host text, p_file_path text, p_sha256_before text, p_sha256_after text,
-    p_backup_path text, p_status text, p_known_good boolean, p_detail jsonb DEFAULT '{}'
+    p_backup_path text, p_status text, p_detail jsonb DEFAULT '{}'
 ) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE
+    arm_ref constant text := 'apr-execute:patch_ops_code';
     r apr_requests;
     d vps_deploy_log;
+    a apr_dispatches;
+    known_good boolean;
+    new_status text;
 BEGIN
+    PERFORM apr_refuse_privileged_session();
     PERFORM 1 FROM apr_requests WHERE apr_code = p_apr_code FOR UPDATE;
     r := patch_eligible_apr(p_apr_code);
     IF r.status = 'applied' THEN
@@ -218,16 +232,17 @@ BEGIN
         PERFORM apr_raise('content_hash_mismatch', format('the file now hashes to %s, not to the approved %s',
             p_sha256_after, r.proposed_action ->> 'new_content_sha256'));
     END IF;
-    IF p_known_good AND p_status <> 'success' THEN
-        PERFORM apr_raise('bad_known_good', 'only a successful deploy is known-good');
-    END IF;
+    known_good := p_status = 'success' AND p_sha256_after = r.proposed_action ->> 'new_content_sha256';
+    new_status := CASE p_status WHEN 'success' THEN 'applied' ELSE 'failed' END;
 
     d := patch_log('patch', r.apr_code, p_host, p_file_path, p_sha256_before, p_sha256_after,
-                   p_backup_path, p_status, p_known_good, p_detail);
+                   p_backup_path, p_status, known_good, new_status, p_detail);
+    a := apr_dispatch_settled(r, arm_ref, 'patch_ops_code', CASE p_status WHEN 'success' THEN 'applied' ELSE 'failed' END,
+                              jsonb_build_object('deploy_id', d.id));
     UPDATE apr_requests
-       SET status = CASE p_status WHEN 'success' THEN 'applied' ELSE 'failed' END,
+       SET status = new_status,
            applied_at = CASE p_status WHEN 'success' THEN now() END,
-           result = jsonb_build_object('deploy_id', d.id, 'deploy_status', d.status,
+           result = jsonb_build_object('deploy_id', d.id, 'deploy_status', d.status, 'attempt', a.attempt,
                                        'sha256_after', d.sha256_after) || coalesce(p_detail, '{}'::jsonb)
      WHERE apr_code = r.apr_code;
     RETURN to_jsonb(d);
@@ -248,6 +263,7 @@ DECLARE
     s vps_deploy_log;
     d vps_deploy_log;
 BEGIN
+    PERFORM apr_refuse_privileged_session();
     PERFORM 1 FROM apr_requests WHERE apr_code = p_apr_code FOR UPDATE;
     r := patch_apr(p_apr_code);
     IF r.status = 'revoked' THEN
@@ -267,7 +283,7 @@ BEGIN
     END IF;
 
     d := patch_log('restore', r.apr_code, p_host, p_file_path, p_sha256_before, p_sha256_after,
-                   p_backup_path, 'rolled_back', false, '{}');
+                   p_backup_path, 'rolled_back', false, 'revoked', '{}');
     UPDATE apr_requests
        SET status = 'revoked',
            result = coalesce(r.result, '{}'::jsonb) || jsonb_build_object('restore_deploy_id', d.id)
@@ -278,13 +294,13 @@ $$;
 
 REVOKE ALL ON FUNCTION patch_target_set(text, text, text, integer, text), patch_target_for(text),
     patch_apr(text), patch_eligible_apr(text), patch_recorded(text, text),
-    patch_log(text, text, text, text, text, text, text, text, boolean, jsonb),
+    patch_log(text, text, text, text, text, text, text, text, boolean, text, jsonb),
     patch_plan_json(apr_requests, patch_targets, boolean), patch_plan(text, boolean), patch_restore_plan(text),
-    patch_record(text, text, text, text, text, text, text, boolean, jsonb),
+    patch_record(text, text, text, text, text, text, text, jsonb),
     patch_restore_record(text, text, text, text, text, text)
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION patch_plan(text, boolean), patch_restore_plan(text),
-    patch_record(text, text, text, text, text, text, text, boolean, jsonb),
+    patch_record(text, text, text, text, text, text, text, jsonb),
     patch_restore_record(text, text, text, text, text, text)
     TO apr_executor;
 

@@ -1,6 +1,6 @@
--- proposals.sql: creating an APR (apr_requests, migration 001) and keeping
--- it what it was proposed as: its identity and payload never change, and its
--- status moves only forward.
+-- proposals.sql: creating an APR (apr_requests, migrations 001 and 006) and
+-- keeping it what it was proposed as: its identity and payload never
+-- change, and its status moves only forward.
 
 CREATE OR REPLACE FUNCTION apr_requests_guard() RETURNS trigger
 LANGUAGE plpgsql
@@ -19,12 +19,14 @@ BEGIN
        OR NEW.reason IS DISTINCT FROM OLD.reason
        OR NEW.proposed_by IS DISTINCT FROM OLD.proposed_by
        OR NEW.created_at IS DISTINCT FROM OLD.created_at
-       OR NEW.expires_at IS DISTINCT FROM OLD.expires_at THEN
+       OR NEW.expires_at IS DISTINCT FROM OLD.expires_at
+       OR (OLD.status = 'cancelled' AND (NEW.cancelled_at, NEW.cancelled_by, NEW.cancel_reason)
+                                        IS DISTINCT FROM (OLD.cancelled_at, OLD.cancelled_by, OLD.cancel_reason)) THEN
         PERFORM apr_raise('apr_immutable', 'an APR''s proposal never changes after creation');
     END IF;
     IF NEW.status IS DISTINCT FROM OLD.status AND NOT (
-           (OLD.status = 'proposed' AND NEW.status IN ('approved', 'rejected', 'expired'))
-        OR (OLD.status = 'approved' AND NEW.status IN ('applied', 'failed', 'expired'))
+           (OLD.status = 'proposed' AND NEW.status IN ('approved', 'rejected', 'expired', 'cancelled'))
+        OR (OLD.status = 'approved' AND NEW.status IN ('applied', 'failed', 'expired', 'cancelled'))
         OR (OLD.status = 'applied' AND NEW.status = 'revoked')) THEN
         PERFORM apr_raise('bad_status_transition',
             format('%s -> %s is not a transition an APR makes', OLD.status, NEW.status));
@@ -46,6 +48,21 @@ AS $$
         'session_code', r.session_code, 'reason', r.reason, 'proposed_by', r.proposed_by,
         'status', r.status, 'created_at', r.created_at, 'expires_at', r.expires_at,
         'applied_at', r.applied_at, 'result', r.result)
+        || CASE WHEN r.status = 'cancelled' THEN jsonb_build_object(
+               'cancelled_at', r.cancelled_at, 'cancelled_by', r.cancelled_by, 'cancel_reason', r.cancel_reason)
+           ELSE '{}'::jsonb END
+$$;
+
+-- A text argument within its size limit (field_too_long, exit 65).
+CREATE OR REPLACE FUNCTION apr_check_text(p_field text, p_value text, p_max_bytes integer) RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = public, pg_temp
+AS $$
+BEGIN
+    IF octet_length(p_value) > p_max_bytes THEN
+        PERFORM apr_raise('field_too_long', format('%s is over %s bytes', p_field, p_max_bytes));
+    END IF;
+END
 $$;
 
 -- Creates an APR (or, with p_dry_run, validates it and returns what it would
@@ -62,6 +79,15 @@ DECLARE
     action jsonb;
     r apr_requests;
 BEGIN
+    PERFORM apr_refuse_privileged_session();
+    -- The limits the tools keep, kept here too: psql meets them as well.
+    PERFORM apr_check_text('request_type', p_request_type, 64);
+    PERFORM apr_check_text('action_code', p_action_code, 64);
+    PERFORM apr_check_text('session_code', p_session_code, 128);
+    PERFORM apr_check_text('reason', p_reason, 4096);
+    IF octet_length(p_proposed_action::text) > 2097152 THEN
+        PERFORM apr_raise('input_too_large', 'proposed_action is over 2 MiB');
+    END IF;
     SELECT * INTO at FROM apr_action_types WHERE action_code = p_action_code;
     IF NOT FOUND THEN
         PERFORM apr_raise('unknown_action', format('no action type %s', p_action_code));
@@ -97,14 +123,15 @@ BEGIN
     IF p_dry_run THEN
         RETURN apr_request_json(r) || jsonb_build_object('apr_code', NULL, 'dry_run', true);
     END IF;
+    PERFORM apr_begin_write();
     INSERT INTO apr_requests SELECT r.*;
     PERFORM gov_ledger_append('propose', r.apr_code, p_action_code,
-        jsonb_build_object('payload_sha256', r.payload_sha256, 'proposed_by', r.proposed_by));
+        jsonb_build_object('payload_sha256', r.payload_sha256, 'proposed_by', r.proposed_by, 'apr_status', r.status));
     RETURN apr_request_json(r);
 END
 $$;
 
-REVOKE ALL ON FUNCTION apr_requests_guard(), apr_request_json(apr_requests),
+REVOKE ALL ON FUNCTION apr_requests_guard(), apr_request_json(apr_requests), apr_check_text(text, text, integer),
     apr_propose(text, text, jsonb, text, text, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION apr_propose(text, text, jsonb, text, text, boolean) TO apr_proposer;
 

@@ -1,8 +1,8 @@
 -- quorum.sql: whether an APR's quorum passes (apr_quorum_policies, migration
 -- 001): the factors of its risk level must all hold, counting only active
 -- approvers other than the proposer who voted on the current payload hash,
--- with no rejection and the APR not expired. Every time decision uses the
--- database clock.
+-- with no rejection and the APR neither expired nor cancelled. Every time
+-- decision uses the database clock.
 
 -- The quorum of one APR as one JSON document: who approved, whether each of
 -- the risk level's factors holds, any rejection, expiry. NULL for no APR.
@@ -61,7 +61,7 @@ BEGIN
     -- Expiry bounds the time to vote and to act; once applied it no longer matters.
     expired := r.status = 'expired' OR (r.status IN ('proposed', 'approved') AND r.expires_at <= now());
     passed := all_met AND jsonb_array_length(rejections) = 0 AND NOT expired
-              AND r.status NOT IN ('rejected', 'expired');
+              AND r.status NOT IN ('rejected', 'expired', 'cancelled');
     RETURN jsonb_build_object(
         'apr_code', r.apr_code, 'action_code', r.action_code, 'risk_level', risk,
         'status', r.status, 'quorum_passed', passed, 'payload_sha256', r.payload_sha256,

@@ -5,10 +5,15 @@
 CREATE OR REPLACE TRIGGER apr_votes_append_only BEFORE UPDATE OR DELETE ON apr_votes
     FOR EACH ROW EXECUTE FUNCTION gov_refuse_change('vote_immutable');
 
--- Records the session user's vote on an APR, bound to the payload hash it
--- currently has, then settles the APR's status: approved when the quorum
--- passes, rejected on any reject.
-CREATE OR REPLACE FUNCTION apr_vote(p_apr_code text, p_decision text) RETURNS jsonb
+-- Records the session user's vote on an APR, bound to the payload hash the
+-- voter saw (p_seen_payload_sha256: from the APR record the voter read, or
+-- the hash they give); a payload that is not the one they saw is refused,
+-- nothing written. NULL binds the vote to the payload as it is now, which
+-- the answer shows. Then it settles the APR's status: approved when the
+-- quorum passes, rejected on any reject.
+DROP FUNCTION IF EXISTS apr_vote(text, text);
+CREATE OR REPLACE FUNCTION apr_vote(p_apr_code text, p_decision text, p_seen_payload_sha256 text)
+RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
@@ -18,12 +23,12 @@ DECLARE
     state jsonb;
     new_status text;
 BEGIN
-    IF apr_session_is_privileged() THEN
-        PERFORM apr_raise('privileged_session',
-            format('%s is a superuser or BYPASSRLS role; approvers vote as ordinary roles', session_user));
-    END IF;
+    PERFORM apr_refuse_privileged_session();
     IF p_decision IS NULL OR p_decision NOT IN ('approve', 'reject') THEN
         PERFORM apr_raise('bad_decision', 'the decision is approve or reject');
+    END IF;
+    IF p_seen_payload_sha256 IS NOT NULL AND p_seen_payload_sha256 !~ '^[0-9a-f]{64}$' THEN
+        PERFORM apr_raise('invalid_field', 'the payload hash seen is 64 lowercase hex digits');
     END IF;
     -- The row lock serializes votes on one APR, so the quorum is evaluated on
     -- a settled set of votes and the status changes once.
@@ -41,13 +46,25 @@ BEGIN
     IF EXISTS (SELECT 1 FROM apr_votes WHERE apr_code = r.apr_code AND approver = session_user) THEN
         PERFORM apr_raise('already_voted', format('%s has already voted on %s', session_user, r.apr_code));
     END IF;
+    IF r.status = 'cancelled' THEN
+        PERFORM apr_raise('apr_cancelled', format('%s was cancelled: it is never voted on', r.apr_code));
+    END IF;
     IF r.status <> 'proposed' THEN
         PERFORM apr_raise('apr_not_open', format('%s is %s, not open for votes', r.apr_code, r.status));
     END IF;
     IF r.expires_at <= now() THEN
         PERFORM apr_raise('apr_expired', format('%s expired at %s', r.apr_code, r.expires_at));
     END IF;
+    -- The payload the voter saw must be the payload there is: the stored
+    -- hash, and the hash of the stored payload (a payload changed behind the
+    -- guards does not hash to the stored hash).
+    IF coalesce(p_seen_payload_sha256, r.payload_sha256) <> r.payload_sha256
+       OR apr_payload_sha256(r.proposed_action) <> r.payload_sha256 THEN
+        PERFORM apr_raise('payload_changed', format('%s: the payload is %s now, not the %s the vote was cast on',
+            r.apr_code, apr_payload_sha256(r.proposed_action), coalesce(p_seen_payload_sha256, r.payload_sha256)));
+    END IF;
 
+    PERFORM apr_begin_write();
     INSERT INTO apr_votes (apr_code, approver, decision, payload_sha256)
     VALUES (r.apr_code, session_user, p_decision, r.payload_sha256);
     state := apr_quorum_state(r.apr_code);
@@ -60,17 +77,20 @@ BEGIN
         state := apr_quorum_state(r.apr_code);
     END IF;
     PERFORM gov_ledger_append('vote', r.apr_code, session_user,
-        jsonb_build_object('decision', p_decision, 'payload_sha256', r.payload_sha256, 'status', new_status));
-    RETURN state || jsonb_build_object('vote', jsonb_build_object('approver', session_user, 'decision', p_decision));
+        jsonb_build_object('decision', p_decision, 'payload_sha256', r.payload_sha256, 'status', new_status,
+                           'apr_status', new_status));
+    RETURN state || jsonb_build_object(
+        'vote', jsonb_build_object('approver', session_user, 'decision', p_decision, 'payload_sha256', r.payload_sha256),
+        'proposed_action', r.proposed_action);
 END
 $$;
 
-REVOKE ALL ON FUNCTION apr_vote(text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION apr_vote(text, text) TO apr_approver;
+REVOKE ALL ON FUNCTION apr_vote(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION apr_vote(text, text, text) TO apr_approver;
 
 DO $check$
 BEGIN
-    IF (SELECT prosecdef FROM pg_proc WHERE oid = 'apr_vote(text, text)'::regprocedure) IS NOT TRUE THEN
+    IF (SELECT prosecdef FROM pg_proc WHERE oid = 'apr_vote(text, text, text)'::regprocedure) IS NOT TRUE THEN
         RAISE EXCEPTION 'readback: apr_vote must be SECURITY DEFINER';
     END IF;
     IF has_table_privilege('apr_approver', 'apr_votes', 'INSERT') THEN

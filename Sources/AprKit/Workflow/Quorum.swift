@@ -17,11 +17,15 @@ public struct Quorum {
         return Quorum.outcome(for: try JSONObject.fromDatabase(text))
     }
 
-    /// Records the session user's vote and prints the state after it. A
-    /// recorded vote is done (exit 0) whether or not the quorum has passed.
-    public func vote(_ decision: Decision, on aprCode: String) throws -> Outcome {
+    /// Records the session user's vote, bound to the payload hash the voter
+    /// saw (`seenPayloadSHA256`; nil binds it to the payload as it is, which
+    /// the answer shows), and prints the state after it. A recorded vote is
+    /// done (exit 0) whether or not the quorum has passed; a payload other
+    /// than the one seen is refused (payload_changed), nothing written.
+    public func vote(_ decision: Decision, on aprCode: String, seenPayloadSHA256: String?) throws -> Outcome {
         let text = try connection.retrying { () throws(PGError) in
-            try connection.transaction([Statement("SELECT apr_vote($1, $2)", [aprCode, decision.rawValue])])[0].value(0, 0)
+            try connection.transaction([Statement("SELECT apr_vote($1, $2, $3)",
+                                                  [aprCode, decision.rawValue, seenPayloadSHA256])])[0].value(0, 0)
         }
         return .done(try JSONObject.fromDatabase(text))
     }
