@@ -1,3 +1,4 @@
+import AprKit
 import Foundation
 import XCTest
 import _AprTestSupport
@@ -13,6 +14,8 @@ final class AprExecuteTests: XCTestCase {
     override func setUpWithError() throws {
         db = try TestDatabase()
         try db.bindMintArm()
+        try db.addActionType("ops_note", fields: [("note", "string")])
+        try db.scalar("UPDATE apr_action_types SET handler_ref = 'apr-execute:ops_note' WHERE action_code = 'ops_note'")
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("aprkit-exec-\(UUID().uuidString)")
         handlers = base.appendingPathComponent("handlers")
         outDir = base.appendingPathComponent("out")
@@ -38,31 +41,33 @@ final class AprExecuteTests: XCTestCase {
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
     }
 
-    /// The register_tool handler the external-arm tests use: it keeps the APR
-    /// it was given, counts its calls, and answers JSON.
-    func writeRegisterToolHandler(exitStatus: Int = 0) throws {
-        try writeHandler("register_tool", """
+    /// The external arm the tests use: ops_note, an action type of the
+    /// test's own (a low-risk note an operator's script acts on), bound to
+    /// apr-execute:ops_note, whose handler file is installed the governed way.
+    func installNoteHandler(_ body: String) throws {
+        try db.installHandler("ops_note", in: handlers.path, content: "#!/bin/bash\nset -euo pipefail\n" + body)
+    }
+
+    /// The usual ops_note handler: keeps the APR it was given, counts its
+    /// calls, answers JSON, and exits `exitStatus`.
+    func installCountingNoteHandler(exitStatus: Int = 0) throws {
+        try installNoteHandler("""
             cat > "$HANDLER_OUT_DIR/$APR_CODE.stdin"
             printf '%s\\n' "$APR_CODE" >> "$HANDLER_OUT_DIR/calls"
-            printf '{"registered": "%s", "arm": "%s"}\\n' "$APR_CODE" "$APR_ARM"
-            if [ \(exitStatus) -ne 0 ]; then echo "register_tool: catalog refused" >&2; fi
+            printf '{"noted": "%s", "arm": "%s", "attempt": %s}\\n' "$APR_CODE" "$APR_ARM" "$APR_ATTEMPT"
+            if [ \(exitStatus) -ne 0 ]; then echo "ops_note: the note was refused" >&2; fi
             exit \(exitStatus)
 
             """)
     }
 
-    func approvedRegisterTool() throws -> ProposedApr {
+    func approvedNote(_ note: String = "rotate the build cache") throws -> ProposedApr {
         let apr = try db.propose([
-            "request_type": "register_tool", "action_code": "register_tool",
-            "proposed_action": ["tool_name": "grant-mint", "tool_path": "/usr/local/bin/grant-mint"],
+            "request_type": "ops_note", "action_code": "ops_note", "proposed_action": ["note": note],
             "session_code": "S-C1-ABS-001", "reason": "ticket OPS-3",
         ])
         try db.vote(apr.code, by: ["eng1"])
         return apr
-    }
-
-    func bindRegisterTool() throws {
-        try db.scalar("UPDATE apr_action_types SET handler_ref = 'apr-execute:register_tool' WHERE action_code = 'register_tool'")
     }
 
     var handlerCalls: [String] {
@@ -151,8 +156,7 @@ final class AprExecuteTests: XCTestCase {
     }
 
     func testRefusesAnExternalArmWithoutItsHandlerFile() throws {
-        let apr = try approvedRegisterTool()
-        try bindRegisterTool()
+        let apr = try approvedNote()
         let digest = try db.contentDigest()
         try assertRefused(try execute(stdin: apr.line), "arm_not_implemented", 1, unchangedFrom: digest)
         XCTAssertEqual(handlerCalls, [])
@@ -186,23 +190,27 @@ final class AprExecuteTests: XCTestCase {
     // MARK: external arms
 
     func testDispatchesAnExternalArmOnceWithTheAprOnStdin() throws {
-        try writeRegisterToolHandler()
-        try bindRegisterTool()
-        let apr = try approvedRegisterTool()
+        try installCountingNoteHandler()
+        let apr = try approvedNote()
         let run = try execute(stdin: apr.line)
         XCTAssertEqual(run.status, 0, run.description)
         XCTAssertEqual(run.json["status"] as? String, "applied")
-        XCTAssertEqual(run.json["arm"] as? String, "register_tool")
-        let answer = (run.json["handler"] as? [String: Any])?["answer"] as? [String: String]
-        XCTAssertEqual(answer, ["registered": apr.code, "arm": "register_tool"])
+        XCTAssertEqual(run.json["arm"] as? String, "ops_note")
+        XCTAssertEqual(run.json["attempt"] as? Int, 1)
+        let answer = (run.json["handler"] as? [String: Any])?["answer"] as? [String: Any]
+        XCTAssertEqual(answer?["noted"] as? String, apr.code)
+        XCTAssertEqual(answer?["attempt"] as? Int, 1)
         XCTAssertEqual(handlerCalls, [apr.code])
         let given = try String(contentsOf: outDir.appendingPathComponent("\(apr.code).stdin"), encoding: .utf8)
         let aprJSON = try JSONSerialization.jsonObject(with: Data(given.utf8)) as? [String: Any]
         XCTAssertEqual(aprJSON?["apr_code"] as? String, apr.code)
-        XCTAssertEqual(aprJSON?["handler_ref"] as? String, "apr-execute:register_tool")
+        XCTAssertEqual(aprJSON?["handler_ref"] as? String, "apr-execute:ops_note")
         XCTAssertNotNil(aprJSON?["proposed_action"] as? [String: Any])
         XCTAssertEqual(try db.scalar("SELECT status || ' ' || (applied_at IS NOT NULL) FROM apr_requests WHERE apr_code = $1", [apr.code]), "applied true")
-        XCTAssertEqual(try db.scalar("SELECT outcome || ' ' || exit_status FROM apr_dispatches WHERE apr_code = $1", [apr.code]), "applied 0")
+        // The attempt records the governed bytes that ran.
+        let installed = try SHA256.hexDigest(fileAt: handlers.appendingPathComponent("ops_note").path)
+        XCTAssertEqual(try db.scalar("SELECT outcome || ' ' || exit_status || ' ' || handler_sha256 FROM apr_dispatches WHERE apr_code = $1", [apr.code]),
+                       "applied 0 \(installed)")
         XCTAssertEqual(try db.scalar("SELECT string_agg(event, ',' ORDER BY seq) FROM gov_ledger WHERE apr_code = $1 AND event IN ('dispatch', 'settle')", [apr.code]), "dispatch,settle")
 
         let digest = try db.contentDigest()
@@ -213,44 +221,35 @@ final class AprExecuteTests: XCTestCase {
         XCTAssertEqual(try db.contentDigest(), digest)
     }
 
-    func testAnInstalledHandlerFileThatRunsGrantMintMintsOnce() throws {
-        // The owner runbook's handler: a file of the arm's name that composes
-        // the tools. It wins over the built-in arm; its grant-mint settles the
-        // dispatch apr-execute recorded, in the transaction of the grant.
-        try writeHandler("authorize_build_step", """
+    func testABuiltInArmWinsOverAHandlerFileOfItsName() throws {
+        // The owner runbook installs a handler file named authorize_build_step
+        // (the governed code patch); the arm that mints is the built-in one,
+        // one transaction, never the file.
+        try db.installHandler("authorize_build_step", in: handlers.path, content: """
+            #!/bin/bash
             printf '%s\\n' "$APR_CODE" >> "$HANDLER_OUT_DIR/calls"
-            PATH="\(Tool.binDir):$PATH" exec grant-mint
+            exit 0
 
             """)
         let apr = try db.approved()
         let run = try execute(stdin: apr.line)
         XCTAssertEqual(run.status, 0, run.description)
-        XCTAssertEqual(run.json["status"] as? String, "applied")
-        let answer = (run.json["handler"] as? [String: Any])?["answer"] as? [String: Any]
-        XCTAssertEqual(answer?["minted"] as? Bool, true)
-        XCTAssertEqual(handlerCalls, [apr.code])
+        XCTAssertEqual(run.json["minted"] as? Bool, true)
+        XCTAssertEqual(handlerCalls, [], "the file never ran")
         XCTAssertEqual(try db.grantCount(), 1)
-        XCTAssertEqual(try db.scalar("SELECT outcome || ' ' || arm FROM apr_dispatches WHERE apr_code = $1", [apr.code]),
-                       "applied authorize_build_step")
+        XCTAssertEqual(try db.scalar("SELECT outcome || ' ' || arm || ' ' || coalesce(handler_sha256, 'built-in') FROM apr_dispatches WHERE apr_code = $1", [apr.code]),
+                       "applied authorize_build_step built-in")
         XCTAssertEqual(try db.scalar("SELECT string_agg(event, ',' ORDER BY seq) FROM gov_ledger WHERE apr_code = $1 AND event IN ('dispatch', 'mint', 'settle')", [apr.code]),
-                       "dispatch,mint")
-
-        let digest = try db.contentDigest()
-        let again = try execute(stdin: apr.line)
-        XCTAssertEqual(again.status, 0, again.description)
-        XCTAssertEqual(again.json["unchanged"] as? Bool, true)
-        XCTAssertEqual(handlerCalls, [apr.code])
-        XCTAssertEqual(try db.contentDigest(), digest)
+                       "mint")
     }
 
     func testAFailingHandlerFailsTheAprAndItIsNeverDispatchedAgain() throws {
-        try writeRegisterToolHandler(exitStatus: 3)
-        try bindRegisterTool()
-        let apr = try approvedRegisterTool()
+        try installCountingNoteHandler(exitStatus: 3)
+        let apr = try approvedNote()
         let run = try execute(stdin: apr.line)
         XCTAssertEqual(run.status, 1, run.description)
         XCTAssertEqual(run.json["reason"] as? String, "handler_failed")
-        XCTAssertTrue(run.stderr.contains("catalog refused"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("the note was refused"), run.stderr)
         XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "failed")
         XCTAssertEqual(try db.scalar("SELECT outcome || ' ' || exit_status FROM apr_dispatches WHERE apr_code = $1", [apr.code]), "failed 3")
 
@@ -259,58 +258,87 @@ final class AprExecuteTests: XCTestCase {
         XCTAssertEqual(handlerCalls, [apr.code])
     }
 
-    func testAHandlerThatFailsItsSyntaxCheckIsNeverRun() throws {
-        try writeHandler("register_tool", "printf '%s\\n' \"$APR_CODE\" >> \"$HANDLER_OUT_DIR/calls\"\nif then fi\n")
-        try bindRegisterTool()
-        let apr = try approvedRegisterTool()
-        let digest = try db.contentDigest()
-        try assertRefused(try execute(stdin: apr.line), "handler_syntax_failed", 1, unchangedFrom: digest)
-        XCTAssertEqual(handlerCalls, [])
+    /// A planted handler file (never deployed through a governed patch) or a
+    /// governed one changed since: nothing runs, a STOP names the file and
+    /// its hash, nothing is written.
+    func testAHandlerFileThatIsNotItsGovernedDeployNeverRuns() throws {
+        let apr = try approvedNote()
+        try writeHandler("ops_note", "printf '%s\\n' \"$APR_CODE\" >> \"$HANDLER_OUT_DIR/calls\"\n")
+        var digest = try db.contentDigest()
+        var run = try execute(stdin: apr.line)
+        try assertRefused(run, "handler_not_governed", 3, unchangedFrom: digest)
+        XCTAssertTrue(run.stderr.contains(handlers.appendingPathComponent("ops_note").path), run.stderr)
+
+        try FileManager.default.removeItem(at: handlers.appendingPathComponent("ops_note"))
+        try installCountingNoteHandler()
+        try "\necho planted\n".data(using: .utf8).map {
+            let handle = try FileHandle(forWritingTo: handlers.appendingPathComponent("ops_note"))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: $0)
+            try handle.close()
+        }
+        let changed = try SHA256.hexDigest(fileAt: handlers.appendingPathComponent("ops_note").path)
+        digest = try db.contentDigest()
+        run = try execute(stdin: apr.line)
+        try assertRefused(run, "handler_not_governed", 3, unchangedFrom: digest)
+        XCTAssertTrue(run.stderr.contains(changed), "names the hash it found: \(run.stderr)")
+        XCTAssertEqual(handlerCalls, [], "nothing ran")
+        XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "approved")
     }
 
-    func testACrashBetweenDispatchAndSettleIsSettledWithoutDispatchingAgain() throws {
-        // The handler does its work, then kills its dispatcher before the
-        // outcome is recorded: the crash the dispatch record exists for.
-        try writeHandler("register_tool", """
+    /// The handler's dispatcher dies while the handler runs: what the
+    /// handler did is unknown, so the attempt is indeterminate and the
+    /// handler never runs again on its own; the operator's --retry runs it
+    /// again, as attempt 2.
+    func testADispatchLostMidRunIsIndeterminateAndRunsAgainOnlyOnRetry() throws {
+        try installNoteHandler("""
             printf '%s\\n' "$APR_CODE" >> "$HANDLER_OUT_DIR/calls"
-            kill -9 "$PPID"
+            if [ "$APR_ATTEMPT" = 1 ]; then kill -9 "$PPID"; sleep 1; fi
+            echo '{}'
 
             """)
-        try bindRegisterTool()
-        let apr = try approvedRegisterTool()
+        let apr = try approvedNote()
         let crashed = try execute(stdin: apr.line)
-        XCTAssertEqual(crashed.status, SIGKILL, "killed by its handler: \(crashed.description)")
+        XCTAssertEqual(crashed.status, SIGKILL, "killed mid-run: \(crashed.description)")
         XCTAssertEqual(crashed.stdout, "")
         try db.waitForNoSessions("apr-execute")
-        // What a readback sees: a dispatch without an outcome, the APR still approved.
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_dispatches WHERE apr_code = $1 AND outcome IS NULL", [apr.code]), "1")
         XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "approved")
 
-        let settled = try execute(stdin: apr.line)
-        XCTAssertEqual(settled.status, 3, settled.description)
-        XCTAssertEqual(settled.json["reason"] as? String, "dispatch_interrupted")
-        XCTAssertEqual(settled.json["result"] as? String, "STOP")
-        XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "failed")
-        XCTAssertEqual(try db.scalar("SELECT outcome FROM apr_dispatches WHERE apr_code = $1", [apr.code]), "interrupted")
+        let found = try execute(stdin: apr.line)
+        XCTAssertEqual(found.status, 3, found.description)
+        XCTAssertEqual(found.json["reason"] as? String, "dispatch_indeterminate")
+        XCTAssertEqual(found.json["result"] as? String, "STOP")
+        XCTAssertTrue(found.stderr.contains("--retry"), found.stderr)
+        XCTAssertEqual(try db.scalar("SELECT outcome FROM apr_dispatches WHERE apr_code = $1 AND attempt = 1", [apr.code]), "indeterminate")
+        XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "approved")
         XCTAssertEqual(handlerCalls, [apr.code], "the handler is not run again")
 
         let digest = try db.contentDigest()
-        try assertRefused(try execute(stdin: apr.line), "apr_failed", 1, unchangedFrom: digest)
+        try assertRefused(try execute(stdin: apr.line), "dispatch_indeterminate", 3, unchangedFrom: digest)
+        XCTAssertEqual(try execute(["--pending"]).lines.filter { $0["apr_code"] as? String == apr.code }.first?["reason"] as? String,
+                       "dispatch_indeterminate")
         XCTAssertEqual(handlerCalls, [apr.code])
+
+        let retried = try execute(["--retry", "--apr", apr.code])
+        XCTAssertEqual(retried.status, 0, retried.description)
+        XCTAssertEqual(retried.json["attempt"] as? Int, 2)
+        XCTAssertEqual(handlerCalls, [apr.code, apr.code])
+        XCTAssertEqual(try db.scalar("SELECT string_agg(attempt || ':' || outcome, ',' ORDER BY attempt) FROM apr_dispatches WHERE apr_code = $1", [apr.code]),
+                       "1:indeterminate,2:applied")
     }
 
     func testAnotherExecutorWaitsForADispatchInFlightAndNeverRepeatsIt() throws {
         let started = outDir.appendingPathComponent("started").path
         let release = outDir.appendingPathComponent("release").path
-        try writeHandler("register_tool", """
+        try installNoteHandler("""
             printf '%s\\n' "$APR_CODE" >> "$HANDLER_OUT_DIR/calls"
             : > "\(started)"
             while [ ! -e "\(release)" ]; do sleep 0.02; done
             echo '{}'
 
             """)
-        try bindRegisterTool()
-        let apr = try approvedRegisterTool()
+        let apr = try approvedNote()
         let first = try LaunchedTool("apr-execute", ["-d", db.conninfo(as: "executor"), "--apr", apr.code], env: environment)
         while !FileManager.default.fileExists(atPath: started) { usleep(10_000) }
 
@@ -330,10 +358,9 @@ final class AprExecuteTests: XCTestCase {
     // MARK: --pending and --self-check
 
     func testPendingDispatchesEveryApprovedAprAndReportsEachRefusal() throws {
-        try writeRegisterToolHandler()
-        try bindRegisterTool()
+        try installCountingNoteHandler()
         let build = try db.approved()
-        let tool = try approvedRegisterTool()
+        let tool = try approvedNote()
         let patch = try db.propose(Fixtures.patch(filePath: "/opt/ops/bin/handler", content: "true\n"))
         try db.vote(patch.code, by: ["owner1", "owner2"])   // approved, but patch_ops_code is unbound
         let proposed = try db.propose(Fixtures.buildStep())   // not approved: not taken
@@ -354,26 +381,29 @@ final class AprExecuteTests: XCTestCase {
     }
 
     func testSelfCheckWithNothingPendingIsANoOpPass() throws {
-        try writeRegisterToolHandler()
+        try installCountingNoteHandler()
         let digest = try db.contentDigest()
         let run = try execute(["--self-check", "--pending"])
         XCTAssertEqual(run.status, 0, run.description)
         let arms = run.lines.compactMap { $0["arm"] as? String }
-        XCTAssertEqual(arms, ["authorize_build_step", "patch_ops_code", "register_tool"])
-        XCTAssertEqual(run.lines.first { $0["arm"] as? String == "register_tool" }?["syntax_check"] as? String, "bash -n")
+        XCTAssertEqual(arms, ["authorize_build_step", "patch_ops_code", "register_tool", "ops_note"])
+        let note = run.lines.first { $0["arm"] as? String == "ops_note" }
+        XCTAssertEqual(note?["syntax_check"] as? String, "bash -n")
+        XCTAssertEqual(note?["governed"] as? Bool, true)
         XCTAssertEqual(run.lines.last?["self_check"] as? String, "passed")
         XCTAssertEqual(run.lines.last?["pending"] as? Int, 0)
         XCTAssertEqual(try db.contentDigest(), digest)
     }
 
     func testSelfCheckFailsOnAHandlerThatFailsItsSyntaxCheckAndDispatchesNothing() throws {
-        try writeHandler("register_tool", "if then fi\n")
+        try writeHandler("ops_note", "if then fi\n")
         let apr = try db.approved()
         let digest = try db.contentDigest()
         let run = try execute(["--self-check", "--pending"])
         XCTAssertEqual(run.status, 1, run.description)
         XCTAssertEqual(run.lines.first { $0["ok"] as? Bool == false }?["reason"] as? String, "handler_syntax_failed")
         XCTAssertEqual(run.lines.last?["self_check"] as? String, "failed")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_dispatches"), "0")
         XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "approved")
         XCTAssertEqual(try db.contentDigest(), digest)
     }

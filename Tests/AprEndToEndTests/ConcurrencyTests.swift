@@ -37,11 +37,12 @@ final class ConcurrencyTests: XCTestCase {
             try TestCluster.ensureRole(name)
             try db.scalar("SELECT apr_approver_set($1, 'engineer')", [name])
         }
-        // A policy that needs every one of the 32 votes.
+        // A medium-risk action of the test's own, and a policy that needs
+        // every one of the 32 votes.
+        try db.addActionType("ops_note", risk: "medium", fields: [("note", "string")])
         try db.scalar("UPDATE apr_quorum_policies SET min_count = 32 WHERE risk_level = 'medium'")
         let code = try db.propose([
-            "request_type": "register_tool", "action_code": "register_tool",
-            "proposed_action": ["tool_name": "grant-mint", "tool_path": "/usr/local/bin/grant-mint"],
+            "request_type": "ops_note", "action_code": "ops_note", "proposed_action": ["note": "rotate the keys"],
             "session_code": "S-1", "reason": "ticket OPS-3",
         ]).code
         let conninfos = approvers.map { db.conninfo(as: $0) }

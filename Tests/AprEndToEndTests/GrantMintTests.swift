@@ -103,12 +103,12 @@ final class GrantMintTests: XCTestCase {
     }
 
     func testRefusesAnotherAction() throws {
-        let apr = try db.propose([
+        let apr = try db.approved([
             "request_type": "register_tool", "action_code": "register_tool",
-            "proposed_action": ["tool_name": "grant-mint", "tool_path": "/usr/local/bin/grant-mint"],
+            "proposed_action": ["tool_name": "grant-mint", "tool_path": "/usr/local/bin/grant-mint",
+                                "tool_sha256": String(repeating: "c", count: 64)],
             "session_code": "S-C1-ABS-001", "reason": "ticket OPS-3",
         ])
-        try db.vote(apr.code, by: ["owner1"])
         XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "approved")
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(stdin: apr.line), "wrong_action", 1, unchangedFrom: digest)
@@ -217,7 +217,7 @@ final class GrantMintTests: XCTestCase {
 
     func testRefusesAnAprAlreadyDispatchedElsewhere() throws {
         let apr = try db.approved()
-        try db.scalar("INSERT INTO apr_dispatches (apr_code, handler_ref, arm) VALUES ($1, 'apr-execute:other', 'other')", [apr.code])
+        try db.scalar("INSERT INTO apr_dispatches (apr_code, attempt, handler_ref, arm) VALUES ($1, 1, 'apr-execute:other', 'other')", [apr.code])
         let digest = try db.contentDigest()
         try assertRefused(try grantMint(stdin: apr.line), "already_dispatched", 1, unchangedFrom: digest)
     }

@@ -7,7 +7,7 @@ extension TestDatabase {
     /// Binds the built-in mint arm as test set-up, directly as the schema
     /// owner; binding through handler-bind is what HandlerBindTests test.
     func bindMintArm() throws {
-        try scalar("UPDATE apr_action_types SET handler_ref = 'apr-execute:authorize_build_step' WHERE action_code = 'authorize_build_step'")
+        try bind("authorize_build_step", to: "apr-execute:authorize_build_step")
     }
 
     func grantCount() throws -> Int { Int(try scalar("SELECT count(*) FROM governance_build_authorization")!)! }

@@ -105,13 +105,22 @@ final class HandlerBindTests: XCTestCase {
         XCTAssertNil(try handlerRef())
     }
 
-    func testBindsAnExternalArmWhoseHandlerPassesItsSyntaxCheck() throws {
-        let url = handlers.appendingPathComponent("register_tool")
+    func testBindsAnExternalArmWhoseHandlerIsGovernedAndPassesItsSyntaxCheck() throws {
+        try db.addActionType("ops_note", fields: [("note", "string")])
+        try db.installHandler("ops_note", in: handlers.path, content: "#!/bin/bash\necho '{}'\n")
+        let run = try handlerBind(["--action", "ops_note", "--handler", "apr-execute:ops_note"])
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(try handlerRef("ops_note"), "apr-execute:ops_note")
+    }
+
+    func testRefusesAnExternalArmWhoseHandlerIsNotGoverned() throws {
+        try db.addActionType("ops_note", fields: [("note", "string")])
+        let url = handlers.appendingPathComponent("ops_note")
         try "#!/bin/bash\necho '{}'\n".write(to: url, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
-        let run = try handlerBind(["--action", "register_tool", "--handler", "apr-execute:register_tool"])
-        XCTAssertEqual(run.status, 0, run.description)
-        XCTAssertEqual(try handlerRef("register_tool"), "apr-execute:register_tool")
+        let digest = try db.contentDigest()
+        try assertRefused(try handlerBind(["--action", "ops_note", "--handler", "apr-execute:ops_note"]),
+                          "handler_not_governed", 3, unchangedFrom: digest)
     }
 
     // MARK: refusals
@@ -131,17 +140,19 @@ final class HandlerBindTests: XCTestCase {
     }
 
     func testRefusesAnExternalArmWithoutAHandlerFile() throws {
+        try db.addActionType("ops_note", fields: [("note", "string")])
         let digest = try db.contentDigest()
-        try assertRefused(try handlerBind(["--action", "register_tool", "--handler", "apr-execute:register_tool"]),
+        try assertRefused(try handlerBind(["--action", "ops_note", "--handler", "apr-execute:ops_note"]),
                           "arm_not_implemented", 1, unchangedFrom: digest)
     }
 
     func testRefusesAnExternalArmThatFailsItsSyntaxCheck() throws {
-        let url = handlers.appendingPathComponent("register_tool")
+        try db.addActionType("ops_note", fields: [("note", "string")])
+        let url = handlers.appendingPathComponent("ops_note")
         try "#!/bin/bash\nif then fi\n".write(to: url, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
         let digest = try db.contentDigest()
-        try assertRefused(try handlerBind(["--action", "register_tool", "--handler", "apr-execute:register_tool"]),
+        try assertRefused(try handlerBind(["--action", "ops_note", "--handler", "apr-execute:ops_note"]),
                           "handler_syntax_failed", 1, unchangedFrom: digest)
     }
 

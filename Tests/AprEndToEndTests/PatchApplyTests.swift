@@ -117,8 +117,9 @@ final class PatchApplyTests: XCTestCase {
 
         var expected = counts
         expected["vps_deploy_log"]! += 1
+        expected["apr_dispatches"]! += 1
         expected["gov_ledger"]! += 1
-        XCTAssertEqual(try h.db.rowCounts(), expected, "one failed deploy row and its ledger event, nothing else")
+        XCTAssertEqual(try h.db.rowCounts(), expected, "one failed deploy row, its failed attempt and its ledger event, nothing else")
         XCTAssertEqual(try h.scalar("SELECT status || ' ' || is_known_good || ' ' || (sha256_after = sha256_before) FROM vps_deploy_log"), "failed false true")
         XCTAssertEqual(try h.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr]), "failed")
     }

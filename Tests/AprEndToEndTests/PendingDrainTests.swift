@@ -15,23 +15,18 @@ final class PendingDrainTests: XCTestCase {
         let handlers = base.appendingPathComponent("handlers")
         try FileManager.default.createDirectory(at: handlers, withIntermediateDirectories: true)
         let log = base.appendingPathComponent("dispatched")
-        let handler = handlers.appendingPathComponent("test_append")
-        try """
+        // A low-risk test action, and its external arm installed the
+        // governed way (a handler file runs only as its governed deploy).
+        try db.addActionType("test_append", fields: [("item", "integer")])
+        try db.installHandler("test_append", in: handlers.path, content: """
             #!/bin/bash
             set -euo pipefail
             cat >/dev/null
             printf '%s\\n' "$APR_CODE" >> "\(log.path)"
             printf '{"appended": "%s"}\\n' "$APR_CODE"
 
-            """.write(to: handler, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: handler.path)
-        let env = ["APR_HANDLERS_DIR": handlers.path]
-
-        // A low-risk test action bound to the external arm through handler-bind.
-        try db.connect().executeScript("""
-            INSERT INTO apr_action_types (action_code, request_type, risk_level) VALUES ('test_append', 'test_append', 'low');
-            INSERT INTO apr_action_fields (action_code, field, json_type, required) VALUES ('test_append', 'item', 'integer', true);
             """)
+        let env = ["APR_HANDLERS_DIR": handlers.path]
         let bind = try Tool.run("handler-bind", ["-d", db.conninfo(), "--staged-dir", base.appendingPathComponent("staged").path,
                                                  "--action", "test_append", "--handler", "apr-execute:test_append"], env: env)
         XCTAssertEqual(bind.status, 0, bind.description)
@@ -40,7 +35,7 @@ final class PendingDrainTests: XCTestCase {
               FROM generate_series(1, $1::int) g
             """, [String(count)])
         try db.connect(as: "eng1").execute("""
-            SELECT count(apr_vote(apr_code, 'approve'))
+            SELECT count(apr_vote(apr_code, 'approve', NULL))
               FROM (SELECT apr_code FROM apr_requests WHERE action_code = 'test_append' ORDER BY apr_code) a
             """)
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_requests WHERE status = 'approved'"), String(count))
@@ -62,8 +57,8 @@ final class PendingDrainTests: XCTestCase {
         let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, count, "each APR dispatched exactly once")
         XCTAssertEqual(Set(lines).count, count)
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_requests WHERE status = 'applied'"), String(count))
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_dispatches WHERE outcome = 'applied'"), String(count))
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_requests WHERE status = 'applied' AND action_code = 'test_append'"), String(count))
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_dispatches WHERE outcome = 'applied' AND arm = 'test_append'"), String(count))
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_ledger WHERE event = 'dispatch'"), String(count))
         XCTAssertEqual(try db.ledgerChain(), "intact")
         let shares = runs.map { String($0.lines.count) }.joined(separator: "+")

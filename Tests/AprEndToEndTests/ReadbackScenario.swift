@@ -4,10 +4,10 @@ import XCTest
 import _AprTestSupport
 
 /// The database as it stands after a real governed run (step 7 of the owner
-/// runbook): a patch APR that installed the handler file, and an
-/// authorize_build_step APR, both approved by quorum and applied, its grant
-/// minted, the action bound. The APRs and votes go through the tools; what
-/// the executor would write is written here directly as the superuser.
+/// runbook): a patch APR whose patch-apply installed the handler file, and
+/// an authorize_build_step APR, both approved by quorum and applied, its
+/// grant minted by grant-mint, the action bound (with its bind event, as
+/// handler-bind records it).
 struct ReadbackScenario {
     let db: TestDatabase
     let apr: String
@@ -24,21 +24,12 @@ struct ReadbackScenario {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         handlerFile = directory.appendingPathComponent("authorize_build_step").path
         let handler = "#!/usr/bin/env bash\nset -euo pipefail\nexec grant-mint \"$@\"\n"
-        try Data(handler.utf8).write(to: URL(fileURLWithPath: handlerFile))
-
+        try db.installHandler("authorize_build_step", in: directory.path, content: handler)
+        patchApr = try XCTUnwrap(db.scalar("SELECT apr_code FROM vps_deploy_log WHERE file_path = $1", [handlerFile]))
+        try db.bind("authorize_build_step", to: ReadbackScenario.handlerRef)
         apr = try db.approved(Fixtures.buildStep()).code
-        patchApr = try db.approved(Fixtures.patch(filePath: handlerFile, content: handler)).code
-        let digest = try SHA256.hexDigest(fileAt: handlerFile)
-        // Triggers off for the setup only: this stands in for the executor.
-        try db.connect().executeScript("""
-            SET session_replication_role = replica;
-            UPDATE apr_requests SET status = 'applied', applied_at = now() WHERE apr_code IN ('\(apr)', '\(patchApr)');
-            INSERT INTO vps_deploy_log (apr_code, host, file_path, sha256_before, sha256_after, backup_path, status, is_known_good)
-                 VALUES ('\(patchApr)', 'localhost', '\(handlerFile)', NULL, '\(digest)', NULL, 'success', true);
-            UPDATE apr_action_types SET handler_ref = '\(ReadbackScenario.handlerRef)' WHERE action_code = 'authorize_build_step';
-            INSERT INTO governance_build_authorization (auth_code, request_ref, scope, expires_at)
-                 VALUES ('GBA-C1-\(apr)', '\(apr)', '{"target": "\(ReadbackScenario.target)"}', now() + interval '1 hour');
-            """)
+        let minted = try Tool.run("grant-mint", ["-d", db.conninfo(as: "executor"), "--apr", apr])
+        guard minted.status == 0 else { throw TestSupportError("grant-mint: \(minted)") }
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }

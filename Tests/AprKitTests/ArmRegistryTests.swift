@@ -26,41 +26,32 @@ final class ArmRegistryTests: XCTestCase {
         XCTAssertNil(ArmRegistry.arm(of: "apr-execute:a:b"))
     }
 
-    func testBuiltInArmsServeUntilAHandlerFileOfTheirNameIsInstalled() throws {
+    func testABuiltInArmWinsOverAHandlerFileOfItsName() throws {
         let registry = ArmRegistry(handlersDirectory: dir.path)
-        guard case .builtIn(let arm) = registry.resolve(handlerRef: "apr-execute:authorize_build_step") else {
-            return XCTFail("the built-in mint arm")
-        }
-        XCTAssertEqual(arm.actionCode, "authorize_build_step")
-        guard case .builtIn(let patch) = registry.resolve(handlerRef: "apr-execute:patch_ops_code") else {
-            return XCTFail("the built-in patch arm")
-        }
-        XCTAssertEqual(patch.actionCode, "patch_ops_code")
-        try write("authorize_build_step", "#!/bin/bash\nexec grant-mint\n")
-        guard case .external = registry.resolve(handlerRef: "apr-execute:authorize_build_step") else {
-            return XCTFail("the installed handler file is the arm")
-        }
-        try write("patch_ops_code", "#!/bin/bash\ntrue\n", mode: 0o644)
-        guard case .unresolved = registry.resolve(handlerRef: "apr-execute:patch_ops_code") else {
-            return XCTFail("a handler file that cannot run is a broken arm")
+        for name in ["authorize_build_step", "patch_ops_code", "register_tool"] {
+            try write(name, "#!/bin/bash\ntrue\n")
+            guard case .builtIn(let arm) = registry.resolve(handlerRef: "apr-execute:\(name)") else {
+                return XCTFail("the built-in \(name) arm, whatever file is there")
+            }
+            XCTAssertEqual(arm.actionCode, name)
         }
     }
 
     func testAnExternalArmIsAnExecutableFileNamedAfterIt() throws {
         let registry = ArmRegistry(handlersDirectory: dir.path)
-        guard case .unresolved = registry.resolve(arm: "register_tool") else { return XCTFail("no file yet") }
-        try write("register_tool", "#!/bin/bash\necho '{}'\n", mode: 0o644)
-        guard case .unresolved = registry.resolve(arm: "register_tool") else { return XCTFail("not executable") }
-        try write("register_tool", "#!/bin/bash\necho '{}'\n")
-        guard case .external(let handler) = registry.resolve(arm: "register_tool") else { return XCTFail("executable now") }
-        XCTAssertEqual(handler.path, dir.appendingPathComponent("register_tool").path)
+        guard case .unresolved = registry.resolve(arm: "ops_note") else { return XCTFail("no file yet") }
+        try write("ops_note", "#!/bin/bash\necho '{}'\n", mode: 0o644)
+        guard case .unresolved = registry.resolve(arm: "ops_note") else { return XCTFail("not executable") }
+        try write("ops_note", "#!/bin/bash\necho '{}'\n")
+        guard case .external(let handler) = registry.resolve(arm: "ops_note") else { return XCTFail("executable now") }
+        XCTAssertEqual(handler.path, dir.appendingPathComponent("ops_note").path)
     }
 
     func testListsOnlyFilesNamedLikeArms() throws {
-        try write("register_tool", "#!/bin/bash\n")
-        try write("register_tool.bak.1", "#!/bin/bash\n")
+        try write("ops_note", "#!/bin/bash\n")
+        try write("ops_note.bak.1", "#!/bin/bash\n")
         try write("README", "notes\n")
-        XCTAssertEqual(ArmRegistry(handlersDirectory: dir.path).externalHandlers().map(\.arm), ["register_tool"])
+        XCTAssertEqual(ArmRegistry(handlersDirectory: dir.path).externalHandlers().map(\.arm), ["ops_note"])
         XCTAssertEqual(ArmRegistry(handlersDirectory: dir.path + "/missing").externalHandlers().count, 0)
     }
 

@@ -41,11 +41,15 @@ final class BypassTests: XCTestCase {
         try assertRefused("UPDATE apr_requests SET proposed_action = '{}' WHERE apr_code = '$APR'", as: "proposer", sqlstate: "42501")
     }
 
+    /// The owner writing behind the functions meets the write guard; with
+    /// the mark the functions set, the table's own guard still holds.
     func testEvenTheSchemaOwnerCannotChangeAProposalOrItsPayloadHash() throws {
-        try assertRefused("UPDATE apr_requests SET proposed_action = proposed_action || '{\"ttl_seconds\": 9}' WHERE apr_code = '$APR'",
-                          as: "postgres", reason: "apr_immutable")
-        try assertRefused("UPDATE apr_requests SET payload_sha256 = repeat('0', 64) WHERE apr_code = '$APR'",
-                          as: "postgres", reason: "apr_immutable")
+        let marked = "SELECT set_config('aprkit.writer', 'on', false); "
+        for change in ["proposed_action = proposed_action || '{\"ttl_seconds\": 9}'", "payload_sha256 = repeat('0', 64)"] {
+            let sql = "UPDATE apr_requests SET \(change) WHERE apr_code = '$APR'"
+            try assertRefused(sql, as: "postgres", reason: "direct_write_refused")
+            try assertRefused(marked + sql, as: "postgres", reason: "apr_immutable")
+        }
     }
 
     func testASecondVoteThroughSetRoleIsTheSameVoter() throws {
@@ -54,8 +58,8 @@ final class BypassTests: XCTestCase {
         try db.connect().executeScript("GRANT setrole_b TO setrole_a")
         try db.scalar("SELECT apr_approver_set('setrole_a', 'engineer')")
         try db.scalar("SELECT apr_approver_set('setrole_b', 'engineer')")
-        try db.scalar("SELECT apr_vote($1, 'approve')", [code], as: "setrole_a")
-        try assertRefused("SET ROLE setrole_b; SELECT apr_vote('$APR', 'approve')", as: "setrole_a", reason: "already_voted")
+        try db.scalar("SELECT apr_vote($1, 'approve', NULL)", [code], as: "setrole_a")
+        try assertRefused("SET ROLE setrole_b; SELECT apr_vote('$APR', 'approve', NULL)", as: "setrole_a", reason: "already_voted")
         XCTAssertEqual(try db.scalar("SELECT string_agg(approver, ',') FROM apr_votes"), "setrole_a")
     }
 
@@ -69,19 +73,24 @@ final class BypassTests: XCTestCase {
     }
 
     func testTheLedgerRefusesUpdateDeleteAndTruncateEvenToItsOwner() throws {
-        try assertRefused("UPDATE gov_ledger SET actor = 'mallory'", as: "postgres", reason: "ledger_append_only")
-        try assertRefused("DELETE FROM gov_ledger", as: "postgres", reason: "ledger_append_only")
-        try assertRefused("TRUNCATE gov_ledger CASCADE", as: "postgres", reason: "ledger_append_only")
+        let marked = "SELECT set_config('aprkit.writer', 'on', false); "
+        for sql in ["UPDATE gov_ledger SET actor = 'mallory'", "DELETE FROM gov_ledger", "TRUNCATE gov_ledger CASCADE"] {
+            try assertRefused(sql, as: "postgres", reason: "direct_write_refused")
+            try assertRefused(marked + sql, as: "postgres", reason: "ledger_append_only")
+        }
     }
 
     func testAVoteIsNeverChangedOrWithdrawn() throws {
         try db.vote(code, by: ["eng1"])
-        try assertRefused("UPDATE apr_votes SET decision = 'reject'", as: "postgres", reason: "vote_immutable")
-        try assertRefused("DELETE FROM apr_votes", as: "postgres", reason: "vote_immutable")
+        let marked = "SELECT set_config('aprkit.writer', 'on', false); "
+        for sql in ["UPDATE apr_votes SET decision = 'reject'", "DELETE FROM apr_votes"] {
+            try assertRefused(sql, as: "postgres", reason: "direct_write_refused")
+            try assertRefused(marked + sql, as: "postgres", reason: "vote_immutable")
+        }
     }
 
     func testAProposerCannotVoteAndAnApproverCannotPropose() throws {
-        try assertRefused("SELECT apr_vote('$APR', 'approve')", as: "proposer", sqlstate: "42501")
+        try assertRefused("SELECT apr_vote('$APR', 'approve', NULL)", as: "proposer", sqlstate: "42501")
         try assertRefused("SELECT apr_propose('x', 'y', '{}', 's', 'r')", as: "executor", sqlstate: "42501")
     }
 
@@ -106,7 +115,7 @@ final class BypassTests: XCTestCase {
         try admin.execute("SET session_replication_role = replica")
         try admin.execute("""
             UPDATE gov_ledger SET actor = 'mallory',
-                   hash = gov_ledger_link_hash(prev_hash, seq, event, apr_code, subject, 'mallory', payload, created_at)
+                   hash = gov_ledger_link_hash_v2(prev_hash, seq, event, apr_code, subject, 'mallory', payload, created_at)
              WHERE seq = $1
             """, [seq])
         XCTAssertEqual(try db.ledgerChain(), "prev_hash_mismatch at seq \(Int(seq)! + 1)")

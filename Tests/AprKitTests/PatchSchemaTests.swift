@@ -26,14 +26,13 @@ final class PatchSchemaTests: XCTestCase {
             "dot_code": "DOT-310", "file_path": filePath ?? file, "patch_mode": "full_replace",
             "new_content_base64": Data(content.utf8).base64EncodedString(), "session_code": "S-1", "test_plan": "bash -n",
         ]
-        return try db.scalar(
-            "SELECT apr_propose('fix_repair_dot', 'patch_ops_code', $1::jsonb, 'S-1', 'ticket OPS-2') ->> 'apr_code'",
-            [Fixtures.line(action)], as: "proposer")!
+        return try db.propose(["request_type": "fix_repair_dot", "action_code": "patch_ops_code", "proposed_action": action,
+                               "session_code": "S-1", "reason": "ticket OPS-2"]).code
     }
 
     func approved(filePath: String? = nil) throws -> String {
         let apr = try propose(filePath: filePath)
-        for owner in ["owner1", "owner2"] { try db.scalar("SELECT apr_vote($1, 'approve')", [apr], as: owner) }
+        try db.vote(apr, by: ["owner1", "owner2"])
         return apr
     }
 
@@ -42,9 +41,8 @@ final class PatchSchemaTests: XCTestCase {
     func record(_ apr: String, path: String? = nil, after: String? = nil, status: String = "success",
                 as role: String = "executor") throws -> String? {
         do {
-            try db.scalar("SELECT patch_record($1, 'host1', $2, $3, $4, NULL, $5, $6)",
-                          [apr, path ?? file, oldSha, after ?? contentSha, status, status == "success" ? "true" : "false"],
-                          as: role)
+            try db.scalar("SELECT patch_record($1, 'host1', $2, $3, $4, NULL, $5)",
+                          [apr, path ?? file, oldSha, after ?? contentSha, status], as: role)
             return nil
         } catch let error as PGError {
             return error.message
@@ -64,7 +62,7 @@ final class PatchSchemaTests: XCTestCase {
             "UPDATE apr_requests SET status = 'applied', applied_at = now() WHERE apr_code = '\(apr)'",
             "INSERT INTO patch_targets (root, syntax_check) VALUES ('/etc', 'bash -n')",
             "SELECT patch_target_set('/etc', 'bash -n')",
-            "SELECT patch_log('patch', '\(apr)', 'h', '\(file)', NULL, NULL, NULL, 'success', true, '{}')",
+            "SELECT patch_log('patch', '\(apr)', 'h', '\(file)', NULL, NULL, NULL, 'success', true, 'applied', '{}')",
         ]
         let before = try db.contentDigest()
         for sql in attempts {
@@ -103,7 +101,9 @@ final class PatchSchemaTests: XCTestCase {
     func testARecordWritesTheRowTheLedgerEventAndTheStatusTogetherAndOnce() throws {
         let apr = try approved()
         XCTAssertNil(try record(apr))
+        // Known-good is the database's verdict: a success with the approved bytes.
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM vps_deploy_log WHERE apr_code = $1 AND status = 'success' AND is_known_good", [apr]), "1")
+        XCTAssertEqual(try db.scalar("SELECT outcome FROM apr_dispatches WHERE apr_code = $1", [apr]), "applied")
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_ledger WHERE event = 'patch' AND apr_code = $1", [apr]), "1")
         XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr]), "applied")
         let before = try db.contentDigest()

@@ -19,13 +19,11 @@ final class ToolRegistryTests: XCTestCase {
     }
 
     func approvedRegistration(sha256: String? = nil) throws -> String {
-        let code = try db.propose(proposal(sha256: sha256)).code
-        try db.vote(code, by: ["owner1"])
-        return code
+        try db.approved(proposal(sha256: sha256 ?? hash)).code
     }
 
-    func advance(_ code: String, _ stage: String, observed: String? = nil) throws -> String? {
-        try db.scalar("SELECT gov_tool_advance($1, $2, $3)", [code, stage, observed], as: "executor")
+    func register(_ code: String, observed: String?, as role: String = "executor") throws -> String? {
+        try db.scalar("SELECT gov_tool_register($1, $2)", [code, observed], as: role)
     }
 
     /// `expected` is the reason code aprkit raises, or a SQLSTATE such as 42501.
@@ -38,49 +36,64 @@ final class ToolRegistryTests: XCTestCase {
         XCTAssertEqual(try db.contentDigest(), before, "nothing written", file: file, line: line)
     }
 
-    func testTheFourStagesInOrderApplyTheApr() throws {
-        let code = try approvedRegistration(sha256: hash)
-        for stage in ["birth", "admit", "register", "catalog"] {
-            XCTAssertNotNil(try advance(code, stage, observed: hash))
+    func testRegistrationIsHighRiskAndNeedsTheToolsHash() throws {
+        XCTAssertEqual(try db.scalar("SELECT risk_level FROM apr_action_types WHERE action_code = 'register_tool'"), "high")
+        var withoutHash = proposal()
+        var action = withoutHash["proposed_action"] as! [String: Any]
+        action["tool_sha256"] = nil
+        withoutHash["proposed_action"] = action
+        XCTAssertThrowsError(try db.propose(withoutHash)) { error in
+            XCTAssertEqual((error as? PGError)?.message, "missing_field")
         }
-        XCTAssertEqual(try db.scalar("SELECT stage FROM gov_tools WHERE tool_name = 'grant-mint'"), "catalog")
-        XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [code]), "applied")
-        XCTAssertEqual(try db.scalar("SELECT string_agg(event, ',' ORDER BY seq) FROM gov_ledger WHERE apr_code = $1 AND event LIKE 'tool_%'", [code]),
-                       "tool_birth,tool_admit,tool_register,tool_catalog")
-        let again = try advance(code, "catalog")
-        XCTAssertTrue(again?.contains("\"unchanged\": true") ?? false, again ?? "nil")
+        // One approver of any role is not enough: two, one an owner.
+        let code = try db.propose(proposal(sha256: hash)).code
+        try db.vote(code, by: ["eng1"])
+        XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [code]), "proposed")
+        try db.vote(code, by: ["owner1"])
+        XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [code]), "approved")
     }
 
-    func testAStageOutOfOrderIsRefused() throws {
+    func testEveryStageInOneTransactionAppliesTheApr() throws {
         let code = try approvedRegistration()
-        try assertRefused("stage_out_of_order") { _ = try advance(code, "admit") }
+        XCTAssertNotNil(try register(code, observed: hash))
+        XCTAssertEqual(try db.scalar("SELECT stage FROM gov_tools WHERE tool_name = 'grant-mint'"), "catalog")
+        XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [code]), "applied")
+        XCTAssertEqual(try db.scalar("SELECT outcome || ' ' || arm FROM apr_dispatches WHERE apr_code = $1", [code]), "applied register_tool")
+        XCTAssertEqual(try db.scalar("SELECT string_agg(event, ',' ORDER BY seq) FROM gov_ledger WHERE apr_code = $1 AND event LIKE 'tool_%'", [code]),
+                       "tool_birth,tool_admit,tool_register,tool_catalog")
+        let before = try db.contentDigest()
+        let again = try register(code, observed: hash)
+        XCTAssertTrue(again?.contains("\"unchanged\": true") ?? false, again ?? "nil")
+        XCTAssertEqual(try db.contentDigest(), before)
     }
 
     func testAnUnapprovedAprRegistersNothing() throws {
-        let code = try db.propose(proposal()).code
-        try assertRefused("not_approved") { _ = try advance(code, "birth") }
+        let code = try db.propose(proposal(sha256: hash)).code
+        try assertRefused("not_approved") { _ = try register(code, observed: hash) }
     }
 
     func testADeactivatedApproverTakesTheQuorumAway() throws {
         let code = try approvedRegistration()
         try db.scalar("SELECT apr_approver_set('owner1', 'owner', false)")
-        try assertRefused("quorum_not_met") { _ = try advance(code, "birth") }
+        try assertRefused("quorum_not_met") { _ = try register(code, observed: hash) }
     }
 
+    /// Admission holds the bytes on disk (the arm hashes them itself)
+    /// against the approved hash: other bytes, or no file, register nothing.
     func testAdmissionChecksTheBytesOnDisk() throws {
-        let code = try approvedRegistration(sha256: hash)
-        _ = try advance(code, "birth")
-        try assertRefused("tool_hash_mismatch") { _ = try advance(code, "admit", observed: String(repeating: "d", count: 64)) }
+        let code = try approvedRegistration()
+        try assertRefused("tool_hash_mismatch") { _ = try register(code, observed: String(repeating: "d", count: 64)) }
+        try assertRefused("tool_hash_mismatch") { _ = try register(code, observed: nil) }
     }
 
     func testAnotherActionsAprRegistersNothing() throws {
         let code = try db.approved().code
-        try assertRefused("wrong_action") { _ = try advance(code, "birth") }
+        try assertRefused("wrong_action") { _ = try register(code, observed: hash) }
     }
 
-    func testOnlyTheExecutorMayAdvanceAndNeverASuperuser() throws {
+    func testOnlyTheExecutorMayRegisterAndNeverASuperuser() throws {
         let code = try approvedRegistration()
-        try assertRefused("42501") { _ = try db.scalar("SELECT gov_tool_advance($1, 'birth')", [code], as: "proposer") }
-        try assertRefused("privileged_session") { _ = try db.scalar("SELECT gov_tool_advance($1, 'birth')", [code]) }
+        try assertRefused("42501") { _ = try register(code, observed: hash, as: "proposer") }
+        try assertRefused("privileged_session") { _ = try db.scalar("SELECT gov_tool_register($1, $2)", [code, hash]) }
     }
 }

@@ -58,8 +58,15 @@ public final class TestDatabase: @unchecked Sendable {
         "dbname=\(name) user=\(role ?? TestCluster.environment["PGUSER"] ?? "postgres")"
     }
 
-    public func connect(as role: String? = nil) throws -> Connection {
-        try Connection(dbname: conninfo(as: role), applicationName: "aprkit-tests")
+    /// A connection as `role`; without one, as the superuser that owns the
+    /// schema, marked as the governed mechanism writing (what gov-migrate
+    /// and the schema's functions set), so a test's set-up can write behind
+    /// the functions as only the owner can. Tests of the write guards
+    /// connect as other roles, or with `marked: false`.
+    public func connect(as role: String? = nil, marked: Bool = true) throws -> Connection {
+        let connection = try Connection(dbname: conninfo(as: role), applicationName: "aprkit-tests")
+        if role == nil && marked { try connection.execute("SELECT set_config('aprkit.writer', 'on', false)") }
+        return connection
     }
 
     /// Runs SQL as the superuser and returns the first column of the first row.

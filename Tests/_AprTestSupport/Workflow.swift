@@ -25,7 +25,7 @@ extension TestDatabase {
     /// Casts `decision` on `code` as each of `approvers`, in order.
     public func vote(_ code: String, _ decision: String = "approve", by approvers: [String]) throws {
         for approver in approvers {
-            try connect(as: approver).execute("SELECT apr_vote($1, $2)", [code, decision])
+            try connect(as: approver).execute("SELECT apr_vote($1, $2, NULL)", [code, decision])
         }
     }
 
@@ -42,5 +42,46 @@ extension TestDatabase {
     /// first bad row ("hash_mismatch at seq 7").
     public func ledgerChain() throws -> String {
         try scalar(String(decoding: Schema.ledgerChainQuery, as: UTF8.self)) ?? "no answer"
+    }
+
+    /// An action type of the test's own, with its fields, written as a
+    /// migration adds one: as the schema owner, with an action_type and an
+    /// action_field event each, so the ledger's cross-check holds.
+    public func addActionType(_ code: String, risk: String = "low", fields: [(name: String, type: String)]) throws {
+        let db = try connect()
+        try db.execute("""
+            WITH t AS (INSERT INTO apr_action_types (action_code, request_type, risk_level) VALUES ($1, $1, $2) RETURNING *)
+            SELECT gov_ledger_append('action_type', NULL, t.action_code, jsonb_build_object('row', to_jsonb(t))) FROM t
+            """, [code, risk])
+        for field in fields {
+            try db.execute("""
+                WITH f AS (INSERT INTO apr_action_fields (action_code, field, json_type, required)
+                           VALUES ($1, $2, $3, true) RETURNING *)
+                SELECT gov_ledger_append('action_field', NULL, f.action_code || '/' || f.field,
+                                         jsonb_build_object('row', to_jsonb(f))) FROM f
+                """, [code, field.name, field.type])
+        }
+    }
+
+    /// Binds an action's handler_ref as a staged binding migration does: the
+    /// UPDATE and its bind event, as the schema owner (set-up; handler-bind
+    /// is what HandlerBindTests test).
+    public func bind(_ action: String, to handlerRef: String?) throws {
+        try connect().execute("""
+            WITH t AS (UPDATE apr_action_types SET handler_ref = $2 WHERE action_code = $1 RETURNING *)
+            SELECT gov_ledger_append(CASE WHEN $2::text IS NULL THEN 'unbind' ELSE 'bind' END, NULL, $1,
+                                     jsonb_build_object('handler_ref', $2::text)) FROM t
+            """, [action, handlerRef])
+    }
+
+    /// Installs `content` as the handler file DIR/ARM the governed way, so
+    /// apr-execute may run it: DIR registered as a patch root, a
+    /// patch_ops_code APR of the content approved by two owners, and
+    /// patch-apply run as the executor.
+    public func installHandler(_ arm: String, in dir: String, content: String) throws {
+        try scalar("SELECT patch_target_set($1, 'bash -n') WHERE NOT EXISTS (SELECT 1 FROM patch_targets WHERE root = $1)", [dir])
+        let apr = try approved(Fixtures.patch(filePath: dir + "/" + arm, content: content))
+        let run = try Tool.run("patch-apply", ["-d", conninfo(as: "executor"), "--apr", apr.code])
+        guard run.status == 0 else { throw TestSupportError("patch-apply did not install \(arm): \(run)") }
     }
 }

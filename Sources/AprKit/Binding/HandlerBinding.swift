@@ -42,6 +42,9 @@ public struct HandlerBinding {
                 throw Refusal("handler_syntax_failed", "the \(handler.arm) handler fails its syntax check: \(check.message ?? "")",
                               details: ["action_code": .string(actionCode), "handler": .string(handler.path)])
             }
+            // A handler file runs only as its governed deploy: binding one
+            // that is not would only fail later, at its first dispatch.
+            try GovernedHandler.prepare(handler, on: connection).discard()
         case .builtIn:
             break
         }

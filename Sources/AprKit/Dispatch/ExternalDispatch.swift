@@ -1,10 +1,9 @@
 /// One attempt of an external handler, fenced by its attempt number: the
-/// attempt is claimed (committed, with its ledger event) before the handler
-/// runs, and finished from how the handler ended. The handler succeeds only
-/// by recording its effect through an effect function (grant-mint,
-/// patch-apply, …), which settles the attempt; apr_dispatch_finish records
-/// only a failure, or an indeterminate attempt when the handler was lost
-/// mid-run. The caller holds the APR's dispatch lock throughout.
+/// attempt is claimed (committed, with its ledger event) for the governed
+/// bytes the handler holds before it runs, and finished from how it ended —
+/// applied on exit 0, failed otherwise, indeterminate when it was lost
+/// mid-run (never run again on its own). The caller holds the APR's
+/// dispatch lock throughout.
 struct ExternalDispatch {
     let connection: Connection
     let handler: ExternalHandler
@@ -28,8 +27,9 @@ struct ExternalDispatch {
                           "the \(handler.arm) handler fails its syntax check (\(check.command ?? "executable")): \(check.message ?? "")",
                           details: ["apr_code": .string(code), "handler": .string(handler.path)])
         }
-        let claim = try connection.jsonObject("SELECT apr_dispatch_claim($1, $2, $3, $4)",
-                                              [code, handler.arm, governed.sha256, String(retry)], readOnly: false)
+        let claim = try connection.jsonObject("SELECT apr_dispatch_claim($1, $2, $3, $4, $5)",
+                                              [code, handler.arm, handler.path, governed.sha256, String(retry)],
+                                              readOnly: false)
         switch claim["state"]?.stringValue {
         case "claimed":
             break
@@ -73,11 +73,6 @@ struct ExternalDispatch {
             throw Dispatcher.indeterminate(code, dispatch)
         default:
             body["dispatch"] = .object(dispatch ?? [:])
-            if answer.exitStatus == 0 {
-                throw Refusal("no_effect_recorded",
-                              "the \(handler.arm) handler exited 0 on \(code) but recorded no effect through the tools; the APR is now failed",
-                              details: body)
-            }
             throw Refusal("handler_failed",
                           "the \(handler.arm) handler \(answer.how) on \(code); the APR is now failed\(answer.firstErrorLine.map { ": " + $0 } ?? "")",
                           details: body)

@@ -1,16 +1,24 @@
 -- dispatch.sql: dispatching an approved APR to the handler bound to its
 -- action type, exactly once (apr_dispatches, migrations 002 and 006).
 --
--- Evidence, not claims: no function here marks an APR applied. A built-in
--- arm's effect function (grant_mint, gov_tool_register, patch_record) makes
--- the effect, records the attempt applied and moves the APR, in one
--- transaction. An external handler's attempt is claimed (committed) before
--- the handler runs, with an attempt number that fences it; the handler
--- succeeds only by recording its effect through such a function, which
--- settles the attempt. apr_dispatch_finish, after the handler, records only
--- what the executor can know: failed, or indeterminate when the handler was
--- lost mid-run (killed) — then the APR waits for an operator, and a
--- non-idempotent handler is never run a second time on its own.
+-- Evidence, not claims. An arm whose effect the database can see is built
+-- into apr-execute (apr_builtin_arms): its effect function (grant_mint,
+-- gov_tool_register, patch_record) makes or checks the effect, records the
+-- attempt and moves the APR in one transaction; nothing else marks such an
+-- APR applied. Any other arm is a handler file whose effect lies outside the
+-- database: its attempt is claimed (committed) before it runs, only for the
+-- bytes of the last governed deploy of its path, and fenced by its attempt
+-- number; apr_dispatch_finish records how the governed handler ended —
+-- applied on exit 0, failed otherwise, indeterminate when it was lost
+-- mid-run (then the APR waits for an operator, and a non-idempotent handler
+-- is never run a second time on its own).
+
+-- The arms built into apr-execute, whose APRs only their effect functions
+-- settle.
+CREATE OR REPLACE FUNCTION apr_builtin_arms() RETURNS text[]
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT ARRAY['authorize_build_step', 'patch_ops_code', 'register_tool'] $$;
 
 -- An attempt is never deleted, and is settled once.
 CREATE OR REPLACE FUNCTION apr_dispatches_guard() RETURNS trigger
@@ -273,7 +281,8 @@ BEGIN
     LOOP
         SELECT r.apr_code INTO code FROM apr_requests r
          WHERE r.status = 'approved' AND r.apr_code <> ALL (skip)
-           AND NOT EXISTS (SELECT 1 FROM apr_dispatches d WHERE d.apr_code = r.apr_code AND d.outcome IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM apr_dispatches d WHERE d.apr_code = r.apr_code
+                              AND d.outcome IN ('applied', 'failed', 'interrupted'))
          ORDER BY r.created_at, r.apr_code
          FOR UPDATE OF r SKIP LOCKED
          LIMIT 1;
@@ -282,7 +291,8 @@ BEGIN
         END IF;
         -- Checked again in a fresh snapshot now that the row is ours: another
         -- executor may have settled it since this statement's snapshot.
-        IF NOT EXISTS (SELECT 1 FROM apr_dispatches WHERE apr_code = code AND outcome IS NOT NULL)
+        IF NOT EXISTS (SELECT 1 FROM apr_dispatches WHERE apr_code = code
+                          AND outcome IN ('applied', 'failed', 'interrupted'))
            AND apr_dispatch_try_lock(code) THEN
             RETURN code;
         END IF;
@@ -293,14 +303,17 @@ $$;
 
 -- Claims the next attempt of an approved APR for an external arm, before
 -- the handler runs; the caller holds the APR's dispatch lock and gives the
--- sha256 of the handler file it will run. Returns {"state": "claimed",
+-- path and sha256 of the handler file it will run, which must be the bytes
+-- of the last successful governed deploy of that path below a registered
+-- root (and never a built-in arm's). Returns {"state": "claimed",
 -- "attempt": N, "apr": …}, or what is there already: "settled" (applied),
 -- or "indeterminate" — an attempt whose dispatcher died (settled so here,
 -- the caller now holding its lock) or that was lost before; it is claimed
 -- again only with p_retry, the operator's decision.
 DROP FUNCTION IF EXISTS apr_dispatch_claim(text, text);
-CREATE OR REPLACE FUNCTION apr_dispatch_claim(p_apr_code text, p_arm text, p_handler_sha256 text,
-                                              p_retry boolean DEFAULT false)
+DROP FUNCTION IF EXISTS apr_dispatch_claim(text, text, text, boolean);
+CREATE OR REPLACE FUNCTION apr_dispatch_claim(p_apr_code text, p_arm text, p_handler_path text,
+                                              p_handler_sha256 text, p_retry boolean DEFAULT false)
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
@@ -351,26 +364,34 @@ BEGIN
         PERFORM apr_refuse('handler_unbound', r.apr_code,
             format('%s is bound to %s, not apr-execute:%s', r.action_code, ref, p_arm));
     END IF;
+    IF p_arm = ANY (apr_builtin_arms()) THEN
+        PERFORM apr_raise('handler_not_governed',
+            format('%s is built into apr-execute: a handler file never executes it', p_arm));
+    END IF;
+    IF (apr_governed_handler(p_handler_path) -> 'target') = 'null'::jsonb
+       OR (apr_governed_handler(p_handler_path) -> 'deploy' ->> 'sha256_after') IS DISTINCT FROM p_handler_sha256 THEN
+        PERFORM apr_raise('handler_not_governed',
+            format('%s (sha256 %s) is not the last governed deploy of a registered path', p_handler_path, p_handler_sha256));
+    END IF;
     PERFORM apr_begin_write();
-    INSERT INTO apr_dispatches (apr_code, attempt, handler_ref, arm, handler_sha256)
-    VALUES (r.apr_code, coalesce(d.attempt, 0) + 1, ref, p_arm, p_handler_sha256)
+    INSERT INTO apr_dispatches (apr_code, attempt, handler_ref, arm, handler_sha256, result)
+    VALUES (r.apr_code, coalesce(d.attempt, 0) + 1, ref, p_arm, p_handler_sha256,
+            jsonb_build_object('handler_path', p_handler_path))
     RETURNING * INTO d;
     PERFORM gov_ledger_append('dispatch', r.apr_code, ref,
-        jsonb_build_object('attempt', d.attempt, 'arm', p_arm, 'handler_sha256', p_handler_sha256, 'retry', coalesce(p_retry, false)));
+        jsonb_build_object('attempt', d.attempt, 'arm', p_arm, 'handler_path', p_handler_path,
+                           'handler_sha256', p_handler_sha256, 'retry', coalesce(p_retry, false)));
     RETURN jsonb_build_object('state', 'claimed', 'apr_code', r.apr_code, 'status', r.status, 'attempt', d.attempt,
         'dispatch', apr_dispatch_json(d),
         'apr', apr_request_json(r) || jsonb_build_object('handler_ref', ref, 'arm', p_arm, 'attempt', d.attempt));
 END
 $$;
 
--- Records how an external handler ended, for the attempt the caller claimed
--- and still holds the lock of: an attempt its handler settled by recording
--- its effect stands as it is; otherwise a handler that exited non-zero
--- failed, one that exited 0 without recording an effect failed too
--- (no_effect_recorded), and one that was killed or lost is indeterminate
--- (the APR stays approved, blocked until an operator decides). Never
--- applied: only an effect function records that. A stale attempt (not the
--- APR's current one) is refused.
+-- Records how the governed handler of an attempt the caller claimed (and
+-- holds the lock of) ended: applied on exit 0, failed on any other exit
+-- status, indeterminate when it was killed or lost (the APR stays approved,
+-- blocked until an operator decides). Only the APR's current attempt, still
+-- open, is finished: a stale attempt is refused.
 DROP FUNCTION IF EXISTS apr_dispatch_settle(text, text, integer, jsonb);
 CREATE OR REPLACE FUNCTION apr_dispatch_finish(p_apr_code text, p_attempt integer, p_exit_status integer,
                                                p_lost boolean, p_result jsonb)
@@ -390,44 +411,42 @@ BEGIN
     END IF;
     SELECT * INTO r FROM apr_requests WHERE apr_code = p_apr_code FOR UPDATE;
     SELECT * INTO d FROM apr_dispatches WHERE apr_code = p_apr_code ORDER BY attempt DESC LIMIT 1 FOR UPDATE;
-    IF NOT FOUND THEN
+    IF NOT FOUND OR d.outcome IS NOT NULL THEN
         PERFORM apr_refuse('dispatch_not_open', p_apr_code);
     END IF;
     IF d.attempt IS DISTINCT FROM p_attempt THEN
         PERFORM apr_raise('stale_attempt', format('attempt %s of %s is not its current attempt (%s)',
             p_attempt, p_apr_code, d.attempt));
     END IF;
-    IF d.outcome IS NOT NULL THEN
-        -- Settled by the handler's own effect: that outcome stands.
-        RETURN jsonb_build_object('apr_code', p_apr_code, 'status', r.status, 'already_settled', true,
-            'dispatch', apr_dispatch_json(d));
-    END IF;
-    v_outcome := CASE WHEN coalesce(p_lost, false) OR p_exit_status IS NULL THEN 'indeterminate' ELSE 'failed' END;
-    new_status := CASE v_outcome WHEN 'failed' THEN 'failed' ELSE r.status END;
+    v_outcome := CASE WHEN coalesce(p_lost, false) OR p_exit_status IS NULL THEN 'indeterminate'
+                      WHEN p_exit_status = 0 THEN 'applied' ELSE 'failed' END;
+    new_status := CASE v_outcome WHEN 'indeterminate' THEN r.status ELSE v_outcome END;
     PERFORM apr_begin_write();
     UPDATE apr_dispatches
        SET settled_at = now(), outcome = v_outcome, exit_status = p_exit_status,
-           result = coalesce(p_result, '{}'::jsonb)
-                    || CASE WHEN p_exit_status = 0 THEN jsonb_build_object('reason', 'no_effect_recorded') ELSE '{}' END
+           result = coalesce(d.result, '{}'::jsonb) || coalesce(p_result, '{}'::jsonb)
      WHERE apr_code = p_apr_code AND attempt = d.attempt
     RETURNING * INTO d;
     IF new_status <> r.status THEN
-        UPDATE apr_requests SET status = new_status, result = jsonb_build_object('dispatch', apr_dispatch_json(d))
+        UPDATE apr_requests
+           SET status = new_status, applied_at = CASE WHEN new_status = 'applied' THEN now() END,
+               result = jsonb_build_object('dispatch', apr_dispatch_json(d))
          WHERE apr_code = p_apr_code;
     END IF;
     PERFORM gov_ledger_append('settle', p_apr_code, d.handler_ref, jsonb_build_object(
-        'attempt', d.attempt, 'outcome', d.outcome, 'exit_status', p_exit_status, 'apr_status', new_status));
+        'attempt', d.attempt, 'outcome', d.outcome, 'exit_status', p_exit_status,
+        'handler_sha256', d.handler_sha256, 'apr_status', new_status));
     RETURN jsonb_build_object('apr_code', p_apr_code, 'status', new_status, 'dispatch', apr_dispatch_json(d));
 END
 $$;
 
-REVOKE ALL ON FUNCTION apr_dispatches_guard(), apr_refuse(text, text, text), apr_dispatch_blockers(apr_requests),
+REVOKE ALL ON FUNCTION apr_builtin_arms(), apr_dispatches_guard(), apr_refuse(text, text, text), apr_dispatch_blockers(apr_requests),
     apr_refuse_if_blocked(apr_requests, text[]), apr_dispatch_lock(text), apr_dispatch_try_lock(text),
     apr_dispatch_unlock(text), apr_dispatch_lock_held(text), apr_dispatch_json(apr_dispatches),
     apr_dispatch_plan(text), apr_governed_handler(text), apr_dispatch_settled(apr_requests, text, text, text, jsonb), apr_dispatch_next(text[]),
-    apr_dispatch_claim(text, text, text, boolean), apr_dispatch_finish(text, integer, integer, boolean, jsonb)
+    apr_dispatch_claim(text, text, text, text, boolean), apr_dispatch_finish(text, integer, integer, boolean, jsonb)
     FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION apr_dispatch_next(text[]), apr_dispatch_claim(text, text, text, boolean),
+GRANT EXECUTE ON FUNCTION apr_dispatch_next(text[]), apr_dispatch_claim(text, text, text, text, boolean),
     apr_dispatch_finish(text, integer, integer, boolean, jsonb), apr_dispatch_lock(text), apr_dispatch_try_lock(text),
     apr_dispatch_unlock(text)
     TO apr_executor;
@@ -440,14 +459,14 @@ BEGIN
        OR has_table_privilege('apr_executor', 'apr_dispatches', 'UPDATE') THEN
         RAISE EXCEPTION 'readback: apr_executor can write dispatches directly';
     END IF;
-    IF has_function_privilege('apr_approver', 'apr_dispatch_claim(text, text, text, boolean)', 'EXECUTE') THEN
+    IF has_function_privilege('apr_approver', 'apr_dispatch_claim(text, text, text, text, boolean)', 'EXECUTE') THEN
         RAISE EXCEPTION 'readback: only apr_executor dispatches';
     END IF;
     IF has_function_privilege('apr_executor', 'apr_dispatch_settled(apr_requests, text, text, text, jsonb)', 'EXECUTE') THEN
         RAISE EXCEPTION 'readback: the executor can record an effect it did not make';
     END IF;
     IF (SELECT bool_and(prosecdef) FROM pg_proc
-         WHERE oid IN ('apr_dispatch_claim(text, text, text, boolean)'::regprocedure,
+         WHERE oid IN ('apr_dispatch_claim(text, text, text, text, boolean)'::regprocedure,
                        'apr_dispatch_finish(text, integer, integer, boolean, jsonb)'::regprocedure,
                        'apr_dispatch_next(text[])'::regprocedure)) IS NOT TRUE THEN
         RAISE EXCEPTION 'readback: the dispatch functions must be SECURITY DEFINER';

@@ -42,17 +42,19 @@ ALTER TABLE governance_build_authorization
 -- One successful deploy per APR.
 CREATE UNIQUE INDEX vps_deploy_log_one_success ON vps_deploy_log (apr_code) WHERE status = 'success';
 
--- Registering a tool is owner-gated (high risk: two approvers AND an owner)
--- and bound to the tool's bytes.
-UPDATE apr_action_types SET risk_level = 'high' WHERE action_code = 'register_tool';
+-- Registering a tool is owner-gated (high risk: two approvers AND an owner),
+-- bound to the tool's bytes, and executed by apr-execute's built-in
+-- register_tool arm like every other change.
+UPDATE apr_action_types SET risk_level = 'high',
+       handler_ref = coalesce(handler_ref, 'apr-execute:register_tool')
+ WHERE action_code = 'register_tool';
 UPDATE apr_action_fields SET required = true WHERE action_code = 'register_tool' AND field = 'tool_sha256';
 
 INSERT INTO apr_reasons (reason, sqlstate, exit_status) VALUES
     ('payload_changed', 'AKF60', 1),
     ('direct_write_refused', 'AKF61', 1),
     ('stale_attempt', 'AKF62', 1),
-    ('no_effect_recorded', 'AKF63', 1),
-    ('apr_cancelled', 'AKF64', 1),
+    ('apr_cancelled', 'AKF63', 1),
     ('handler_not_governed', 'AKT06', 3),
     ('dispatch_indeterminate', 'AKT07', 3),
     ('migration_escaped_transaction', 'AKT08', 3),
