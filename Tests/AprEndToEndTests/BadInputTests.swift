@@ -1,8 +1,11 @@
+import AprKit
+import Foundation
 import XCTest
 import _AprTestSupport
 
-/// Bad input to apr-propose: exit 65, one clear stderr line, a JSON refusal,
-/// and not a row written.
+/// Bad input: exit 65, one clear stderr line, a JSON refusal, and not a row
+/// written. Each bad record is refused on its own line: never truncated,
+/// never joined with its neighbour.
 final class BadInputTests: XCTestCase {
     var db: TestDatabase!
 
@@ -93,6 +96,95 @@ final class BadInputTests: XCTestCase {
         action["patch_mode"] = "sed"
         bad["proposed_action"] = action
         try assertRejected(Fixtures.line(bad), reason: "invalid_field")
+    }
+
+    // MARK: a NUL byte in text is refused whole, never cut short
+
+    func testAStringHoldingANulIsRefusedNotCutAtTheNul() throws {
+        // ok: "reason": "ok"; refused: the same with a NUL and more after it.
+        try assertRejected(with { $0["reason"] = "ok\u{0}evil" }, reason: "invalid_text")
+        XCTAssertNoThrow(try db.propose(Fixtures.buildStep(reason: "ok")))
+    }
+
+    func testANestedStringHoldingANulIsRefused() throws {
+        try assertRejected(withAction { $0["target"] = "DOT_C1_VOCAB_BUILD\u{0}X" }, reason: "invalid_text")
+    }
+
+    func testAKeyHoldingANulIsRefused() throws {
+        try assertRejected(with { p in
+            p["reason\u{0}"] = p["reason"]
+            p["reason"] = nil
+        }, reason: "invalid_text")
+        try assertRejected(withAction { a in
+            a["target\u{0}"] = a["target"]
+            a["target"] = nil
+        }, reason: "invalid_text")
+    }
+
+    func testARawNulByteIsRefused() throws {
+        let line = Fixtures.line(Fixtures.buildStep(reason: "okXevil"))
+        try assertRejected(line.replacingOccurrences(of: "okXevil", with: "ok\u{0}evil"), reason: "invalid_text")
+    }
+
+    func testANulRefusalLeavesTheNextLineAlone() throws {
+        let bad = with { $0["reason"] = "ok\u{0}evil" }, good = Fixtures.line(Fixtures.buildStep())
+        let run = try Tool.run("apr-propose", ["-d", db.conninfo(as: "proposer")], stdin: bad + "\n" + good + "\n")
+        XCTAssertEqual(run.status, 65, run.description)
+        XCTAssertEqual(run.lines.map { $0["ok"] as? Bool == true ? "ok" : $0["reason"] as? String ?? "?" }, ["invalid_text", "ok"])
+        XCTAssertEqual(try db.scalar("SELECT string_agg(reason, ',') FROM apr_requests"), "ticket OPS-1")
+        XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+        XCTAssertTrue(run.stderr.hasSuffix("a string or key holds a NUL byte (invalid_text)\n"), run.stderr)
+    }
+
+    func testAnAprRecordWhoseCodeHoldsANulIsRefusedByEveryToolThatReadsIt() throws {
+        try db.bindMintArm()
+        let apr = try db.propose()
+        var record = try JSONSerialization.jsonObject(with: Data(apr.line.utf8)) as! [String: Any]
+        record["apr_code"] = apr.code + "\u{0}1"
+        let bad = Fixtures.line(record)
+        for (tool, role, args) in [("apr-quorum", "owner1", ["--vote", "approve"]), ("grant-mint", "executor", []),
+                                   ("apr-execute", "executor", []), ("patch-apply", "executor", [])] {
+            let digest = try db.contentDigest()
+            let run = try Tool.run(tool, ["-d", db.conninfo(as: role)] + args, stdin: bad + "\n")
+            try assertRefusal(run, by: tool, "invalid_text", 65, in: db, unchangedFrom: digest)
+        }
+        // The same record without the NUL is accepted.
+        for owner in ["owner1", "owner2"] {
+            let vote = try Tool.run("apr-quorum", ["-d", db.conninfo(as: owner), "--vote", "approve"], stdin: apr.line)
+            XCTAssertEqual(vote.status, 0, vote.description)
+        }
+        let mint = try Tool.run("grant-mint", ["-d", db.conninfo(as: "executor")], stdin: apr.line)
+        XCTAssertEqual(mint.status, 0, mint.description)
+        XCTAssertEqual(try db.grantCount(), 1)
+    }
+
+    func testATextHoldingANulNeverReachesTheDatabase() throws {
+        let digest = try db.contentDigest()
+        let action = Fixtures.line(Fixtures.buildStep()["proposed_action"] as! [String: Any])
+        let propose = "SELECT apr_propose('authorize_build_step', 'authorize_build_step', $1::jsonb, 'S-1', $2)"
+        XCTAssertThrowsError(try db.connect(as: "proposer").execute(propose, [action, "ok\u{0}evil"])) { error in
+            let refusal = Refusal(error as! PGError)
+            XCTAssertEqual(refusal.reason, "invalid_text")
+            XCTAssertEqual(refusal.status, .dataError)
+        }
+        XCTAssertEqual(try db.contentDigest(), digest, "nothing written")
+        XCTAssertNoThrow(try db.connect(as: "proposer").execute(propose, [action, "ok"]))
+    }
+
+    func testAStagedMigrationHoldingANulIsRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aprkit-nul-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("20990101-comment.sql")
+        try Data("COMMENT ON TABLE apr_requests IS 'ok\u{0}'; DROP TABLE apr_votes;\n".utf8).write(to: file)
+        let digest = try db.contentDigest()
+        let run = try Tool.run("gov-migrate", ["-d", db.conninfo(), file.path])
+        try assertRefusal(run, by: "gov-migrate", "invalid_text", 65, in: db, unchangedFrom: digest)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_votes"), "0", "the table is still there")
+
+        try Data("COMMENT ON TABLE apr_requests IS 'ok';\n".utf8).write(to: file)
+        let applied = try Tool.run("gov-migrate", ["-d", db.conninfo(), file.path])
+        XCTAssertEqual(applied.status, 0, applied.description)
     }
 
     func testUnreachableDatabaseExits69() throws {

@@ -58,6 +58,7 @@ extension Reasons {
         "invalid_apr_code": "AKD18",
         "invalid_field": "AKD05",
         "invalid_handler_ref": "AKD19",
+        "invalid_text": "AKD31",
         "io_error": "AKX04",
         "ledger_append_only": "AKF01",
         "ledger_head_not_saved": "AKX09",
