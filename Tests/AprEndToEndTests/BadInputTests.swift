@@ -130,10 +130,9 @@ final class BadInputTests: XCTestCase {
         let bad = with { $0["reason"] = "ok\u{0}evil" }, good = Fixtures.line(Fixtures.buildStep())
         let run = try Tool.run("apr-propose", ["-d", db.conninfo(as: "proposer")], stdin: bad + "\n" + good + "\n")
         XCTAssertEqual(run.status, 65, run.description)
-        XCTAssertEqual(run.lines.map { $0["ok"] as? Bool == true ? "ok" : $0["reason"] as? String ?? "?" }, ["invalid_text", "ok"])
+        XCTAssertEqual(reasons(run), ["invalid_text", "ok"])
         XCTAssertEqual(try db.scalar("SELECT string_agg(reason, ',') FROM apr_requests"), "ticket OPS-1")
-        XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
-        XCTAssertTrue(run.stderr.hasSuffix("a string or key holds a NUL byte (invalid_text)\n"), run.stderr)
+        XCTAssertEqual(run.stderr, "apr-propose: line 1: a string or key holds a NUL byte (invalid_text)\n")
     }
 
     func testAnAprRecordWhoseCodeHoldsANulIsRefusedByEveryToolThatReadsIt() throws {
@@ -185,6 +184,91 @@ final class BadInputTests: XCTestCase {
         try Data("COMMENT ON TABLE apr_requests IS 'ok';\n".utf8).write(to: file)
         let applied = try Tool.run("gov-migrate", ["-d", db.conninfo(), file.path])
         XCTAssertEqual(applied.status, 0, applied.description)
+    }
+
+    // MARK: each line is one record
+
+    func propose(_ input: String) throws -> ToolRun {
+        try Tool.run("apr-propose", ["-d", db.conninfo(as: "proposer")], stdin: input)
+    }
+
+    func reasons(_ run: ToolRun) -> [String] {
+        run.lines.map { $0["ok"] as? Bool == true ? "ok" : $0["reason"] as? String ?? "?" }
+    }
+
+    func aprReasons() throws -> [String] {
+        (try db.scalar("SELECT string_agg(reason, '|' ORDER BY apr_code) FROM apr_requests") ?? "")
+            .split(separator: "|").map(String.init)
+    }
+
+    func testABrokenLineDoesNotSwallowTheGoodLineAfterIt() throws {
+        let good = Fixtures.line(Fixtures.buildStep())
+        let broken = String(good.dropLast())  // a valid start, cut short
+        let run = try propose(broken + "\n" + good + "\n")
+        XCTAssertEqual(run.status, 65, run.description)
+        XCTAssertEqual(reasons(run), ["malformed_json", "ok"])
+        XCTAssertEqual(try aprReasons(), ["ticket OPS-1"])
+        XCTAssertTrue(run.stderr.hasPrefix("apr-propose: line 1: "), run.stderr)
+    }
+
+    func testLinesThatWouldJoinIntoAProposalAreEachRefused() throws {
+        // Three lines, each invalid alone, that joined would be a valid
+        // proposal; a good record after them keeps them from being all of stdin.
+        let joined = Fixtures.line(Fixtures.buildStep(reason: "joined"))
+        let cut1 = joined.range(of: #""proposed_action""#)!.lowerBound, cut2 = joined.range(of: #""session_code""#)!.lowerBound
+        let pieces = [joined[..<cut1], joined[cut1..<cut2], joined[cut2...]].map(String.init)
+        XCTAssertEqual(pieces.joined(), joined)
+        let good = Fixtures.line(Fixtures.buildStep())
+        let run = try propose(pieces.joined(separator: "\n") + "\n" + good + "\n")
+        XCTAssertEqual(run.status, 65, run.description)
+        XCTAssertEqual(reasons(run), ["malformed_json", "malformed_json", "malformed_json", "ok"])
+        XCTAssertEqual(try aprReasons(), ["ticket OPS-1"], "no APR from the three lines")
+        XCTAssertEqual(run.stderr.split(separator: "\n").map { $0.prefix(20) },
+                       ["apr-propose: line 1:", "apr-propose: line 2:", "apr-propose: line 3:"])
+    }
+
+    func testAPrettyPrintedProposalThatIsAllOfStdinIsOneRecord() throws {
+        let pretty = String(decoding: try JSONSerialization.data(withJSONObject: Fixtures.buildStep(),
+                                                                 options: [.prettyPrinted, .sortedKeys]), as: UTF8.self)
+        XCTAssertGreaterThan(pretty.split(separator: "\n").count, 5)
+        let run = try propose(pretty + "\n")
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(reasons(run), ["ok"])
+        XCTAssertEqual(try aprReasons(), ["ticket OPS-1"])
+    }
+
+    func testAPrettyPrintedProposalFollowedByAnotherRecordIsReadLineByLine() throws {
+        let pretty = String(decoding: try JSONSerialization.data(withJSONObject: Fixtures.buildStep(reason: "pretty"),
+                                                                 options: [.prettyPrinted, .sortedKeys]), as: UTF8.self)
+        let lines = pretty.split(separator: "\n").count
+        let run = try propose(pretty + "\n" + Fixtures.line(Fixtures.buildStep()) + "\n")
+        XCTAssertEqual(run.status, 65, run.description)
+        XCTAssertEqual(run.lines.count, lines + 1, "one output line per input line")
+        XCTAssertEqual(reasons(run).last, "ok")
+        XCTAssertFalse(reasons(run).dropLast().contains("ok"), run.stdout)
+        XCTAssertEqual(try aprReasons(), ["ticket OPS-1"], "nothing joined")
+    }
+
+    func testBlankLinesAreSkipped() throws {
+        let a = Fixtures.line(Fixtures.buildStep(reason: "a")), b = Fixtures.line(Fixtures.buildStep(target: "T2", reason: "b"))
+        let run = try propose("\n\n" + a + "\n  \n\t\n" + b + "\n\n")
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(reasons(run), ["ok", "ok"])
+        XCTAssertEqual(try aprReasons(), ["a", "b"])
+    }
+
+    func testCrlfLineEndingsAreLineEndings() throws {
+        let a = Fixtures.line(Fixtures.buildStep(reason: "a")), b = Fixtures.line(Fixtures.buildStep(target: "T2", reason: "b"))
+        let run = try propose(a + "\r\n" + b + "\r\n")
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(reasons(run), ["ok", "ok"])
+        XCTAssertEqual(try aprReasons(), ["a", "b"], "no CR kept")
+
+        let pretty = String(decoding: try JSONSerialization.data(withJSONObject: Fixtures.buildStep(target: "T3", reason: "c"),
+                                                                 options: [.prettyPrinted]), as: UTF8.self)
+        let one = try propose(pretty.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n")
+        XCTAssertEqual(reasons(one), ["ok"], one.description)
+        XCTAssertEqual(try aprReasons(), ["a", "b", "c"])
     }
 
     func testUnreachableDatabaseExits69() throws {
