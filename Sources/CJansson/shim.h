@@ -46,6 +46,7 @@ enum {
 enum {
     APRKIT_JSON_ERROR_PREMATURE_END = json_error_premature_end_of_input,
     APRKIT_JSON_ERROR_NULL_CHARACTER = json_error_null_character,
-    APRKIT_JSON_ERROR_NULL_BYTE_IN_KEY = json_error_null_byte_in_key
+    APRKIT_JSON_ERROR_NULL_BYTE_IN_KEY = json_error_null_byte_in_key,
+    APRKIT_JSON_ERROR_NUMERIC_OVERFLOW = json_error_numeric_overflow
 };
 #endif

@@ -186,6 +186,50 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(applied.status, 0, applied.description)
     }
 
+    // MARK: an integer field takes an integer literal within 64 bits
+
+    /// The accepted proposal with ttl_seconds written as `text`.
+    func withTtl(_ text: String) -> String {
+        let line = Fixtures.line(Fixtures.buildStep())
+        XCTAssertTrue(line.contains(#""ttl_seconds":3600"#))
+        return line.replacingOccurrences(of: #""ttl_seconds":3600"#, with: #""ttl_seconds":"# + text)
+    }
+
+    func testAnIntegerWrittenAsARealIsRefused() throws { try assertRejected(withTtl("60.0"), reason: "wrong_type") }
+    func testAnIntegerWithAnExponentIsRefused() throws { try assertRejected(withTtl("6E1"), reason: "wrong_type") }
+    func testAHugeNumberIsRefusedNotCast() throws { try assertRejected(withTtl("1e300"), reason: "invalid_field") }
+    func testAHugeNegativeNumberIsRefusedNotCast() throws { try assertRejected(withTtl("-1e300"), reason: "invalid_field") }
+    func testAnIntegerBeyond64BitsIsRefused() throws {
+        try assertRejected(withTtl("9223372036854775808"), reason: "invalid_field")
+        // The largest 64-bit integer is an integer: refused by the policy, not as bad input.
+        try assertRejected(withTtl("9223372036854775807"), reason: "ttl_over_maximum", status: 1)
+    }
+
+    /// What psql meets: apr_propose refuses the same numbers with the same
+    /// reasons (65), and no cast fails (70) on the way.
+    func testTheDatabaseRefusesTheSameNumbersWithoutACastFailing() throws {
+        let propose = "SELECT apr_propose('authorize_build_step', 'authorize_build_step', $1::jsonb, 'S-1', 'ok')"
+        func action(_ ttl: String) -> String {
+            #"{"target":"DOT_C1_VOCAB_BUILD","manifest_hash":"\#(Fixtures.manifestHash)","ttl_seconds":\#(ttl)}"#
+        }
+        for (ttl, reason) in [("60.0", "wrong_type"), ("1.5", "wrong_type"), ("1e300", "invalid_field"),
+                              ("-1e300", "invalid_field"), ("9223372036854775808", "invalid_field"),
+                              ("-9223372036854775809", "invalid_field"), ("9223372036854775807", "ttl_over_maximum")] {
+            let digest = try db.contentDigest()
+            XCTAssertThrowsError(try db.connect(as: "proposer").execute(propose, [action(ttl)]), ttl) { error in
+                let refusal = Refusal(error as! PGError)
+                XCTAssertEqual(refusal.reason, reason, "\(ttl): \(refusal.message)")
+                XCTAssertEqual(refusal.status, reason == "ttl_over_maximum" ? .fail : .dataError, ttl)
+                XCTAssertTrue(refusal.message.contains("ttl_seconds"), refusal.message)
+            }
+            XCTAssertEqual(try db.contentDigest(), digest, "\(ttl): nothing written")
+        }
+        // The function sees jsonb's text, which writes 6E1 out as 60: an
+        // integer literal. (The tools read 6E1 as a real and send 60.0.)
+        try db.connect(as: "proposer").execute(propose, [action("6E1")])
+        XCTAssertEqual(try db.scalar("SELECT proposed_action->>'ttl_seconds' FROM apr_requests"), "60")
+    }
+
     // MARK: each line is one record
 
     func propose(_ input: String) throws -> ToolRun {

@@ -26,6 +26,16 @@ final class JSONCodecTests: XCTestCase {
         }
     }
 
+    func testANumberBeyondWhatItsTypeHoldsIsOutOfRange() {
+        for text in ["9223372036854775808", "-9223372036854775809", "1e400"] {
+            XCTAssertThrowsError(try JSONValue.parse(text)) { error in
+                XCTAssertEqual((error as? JSONSyntaxError)?.kind, .numberOutOfRange, "\(text): \(error)")
+            }
+        }
+        XCTAssertEqual(try JSONValue.parse("9223372036854775807"), .integer(Int64.max))
+        XCTAssertEqual(try JSONValue.parse("60.0"), .real(60))
+    }
+
     func testDuplicateKeysAreRefused() {
         XCTAssertThrowsError(try JSONValue.parse(#"{"reason":"a","reason":"b"}"#))
     }

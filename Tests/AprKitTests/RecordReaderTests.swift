@@ -144,6 +144,15 @@ final class RecordReaderTests: XCTestCase {
                        ["invalid_text: lines 1-4: a string or key holds a NUL byte"])
     }
 
+    // MARK: numbers
+
+    func testANumberBeyond64BitsIsRefusedNotRounded() throws {
+        XCTAssertEqual(try reasons(#"{"ttl_seconds":9223372036854775808}"#), ["invalid_field"])
+        XCTAssertEqual(try reasons(#"{"ttl_seconds":-9223372036854775809}"#), ["invalid_field"])
+        XCTAssertEqual(try records(#"{"ttl_seconds":9223372036854775807}"#), [#"ok {"ttl_seconds":9223372036854775807}"#])
+        XCTAssertEqual(try reasons(#"{"ttl_seconds":1e400}"#), ["invalid_field"])
+    }
+
     // MARK: size
 
     func testARecordOfExactlyTheLimitIsReadAndOneByteMoreIsRefused() throws {

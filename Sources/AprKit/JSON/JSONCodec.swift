@@ -8,6 +8,8 @@ public struct JSONSyntaxError: Error, Sendable, Equatable {
         case prematureEnd
         /// A NUL byte in a string or a key (`\u0000`): refused, never cut short.
         case nulByte
+        /// A number beyond what a 64-bit integer or a double holds.
+        case numberOutOfRange
         /// Anything else: not JSON.
         case invalid
     }
@@ -41,6 +43,7 @@ extension JSONValue {
             switch Int(aprkit_json_error_code(&error)) {
             case APRKIT_JSON_ERROR_PREMATURE_END: kind = .prematureEnd
             case APRKIT_JSON_ERROR_NULL_CHARACTER, APRKIT_JSON_ERROR_NULL_BYTE_IN_KEY: kind = .nulByte
+            case APRKIT_JSON_ERROR_NUMERIC_OVERFLOW: kind = .numberOutOfRange
             default: kind = .invalid
             }
             throw JSONSyntaxError(kind: kind, message: text, line: Int(error.line), column: Int(error.column))

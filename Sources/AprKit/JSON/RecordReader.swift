@@ -141,6 +141,8 @@ public struct RecordReader {
             switch error.kind {
             case .nulByte:
                 return .invalid(Refusal("invalid_text", "\(label): a string or key holds a NUL byte"))
+            case .numberOutOfRange:
+                return .invalid(Refusal("invalid_field", "\(label): a number out of range: \(error.message)"))
             case .prematureEnd:
                 return .invalid(Refusal("malformed_json", "\(label): not valid JSON: the line ends inside a value"))
             case .invalid:
