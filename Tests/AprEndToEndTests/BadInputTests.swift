@@ -315,6 +315,33 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(try aprReasons(), ["a", "b", "c"])
     }
 
+    // MARK: size limits, at the boundary
+
+    func testARecordOfExactlyTheSizeLimitIsAcceptedAndOneByteMoreIsRefused() throws {
+        let limit = 2 * 1024 * 1024
+        func padded(to size: Int) -> String {
+            let line = Fixtures.line(Fixtures.buildStep())
+            return String(line.dropLast()) + String(repeating: " ", count: size - line.utf8.count) + "}"
+        }
+        XCTAssertEqual(padded(to: limit).utf8.count, limit)
+        let run = try propose(padded(to: limit) + "\n")
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(try aprReasons(), ["ticket OPS-1"])
+        try assertRejected(padded(to: limit + 1) + "\n", reason: "input_too_large")
+    }
+
+    func testAReasonOfExactlyItsLimitIsAcceptedAndOneByteMoreIsRefused() throws {
+        let limit = 4096
+        for fill in ["r", "é"] {
+            let exact = String(repeating: fill, count: limit / fill.utf8.count)
+            XCTAssertEqual(exact.utf8.count, limit)
+            let run = try propose(with { $0["reason"] = exact })
+            XCTAssertEqual(run.status, 0, run.description)
+            try assertRejected(with { $0["reason"] = exact + "x" }, reason: "field_too_long")
+        }
+        XCTAssertEqual(try db.scalar("SELECT string_agg(octet_length(reason)::text, ',') FROM apr_requests"), "4096,4096")
+    }
+
     func testUnreachableDatabaseExits69() throws {
         let run = try Tool.run("apr-propose", ["-d", "host=/nonexistent dbname=x"], stdin: Fixtures.line(Fixtures.buildStep()))
         XCTAssertEqual(run.status, 69, run.description)
