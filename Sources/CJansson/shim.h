@@ -14,10 +14,10 @@ static inline int aprkit_json_array_append_new(json_t *a, json_t *v) {
     return json_array_append_new(a, v);
 }
 
-/* Non-zero when parsing stopped only because the input ended early, so a
-   record spread over several lines can be read on. */
-static inline int aprkit_json_error_is_premature_end(const json_error_t *error) {
-    return json_error_code(error) == json_error_premature_end_of_input;
+/* Why parsing stopped, as jansson's json_error_code (an inline function on
+   the error's last byte). */
+static inline int aprkit_json_error_code(const json_error_t *error) {
+    return (int)json_error_code(error);
 }
 
 /* The flags every tool prints with: one compact line, doubles round-trip. */
@@ -25,9 +25,11 @@ static inline size_t aprkit_json_dump_flags(void) {
     return JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17);
 }
 
-/* The flags every tool parses with: duplicate keys are refused. */
+/* The flags every tool parses with: duplicate keys are refused, and so is
+   a \u0000 escape (no JSON_ALLOW_NUL): a parsed string never holds a NUL,
+   which a C string, and so every libpq parameter, would cut short. */
 static inline size_t aprkit_json_load_flags(void) {
-    return JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL;
+    return JSON_REJECT_DUPLICATES | JSON_DECODE_ANY;
 }
 
 enum {
@@ -39,5 +41,12 @@ enum {
     APRKIT_JSON_TRUE = JSON_TRUE,
     APRKIT_JSON_FALSE = JSON_FALSE,
     APRKIT_JSON_NULL = JSON_NULL
+};
+
+enum {
+    APRKIT_JSON_ERROR_PREMATURE_END = json_error_premature_end_of_input,
+    APRKIT_JSON_ERROR_NULL_CHARACTER = json_error_null_character,
+    APRKIT_JSON_ERROR_NULL_BYTE_IN_KEY = json_error_null_byte_in_key,
+    APRKIT_JSON_ERROR_NUMERIC_OVERFLOW = json_error_numeric_overflow
 };
 #endif

@@ -92,6 +92,13 @@ final class ReadbackRefusalTests: XCTestCase {
         try assertRefused(accepted.map { $0 == "ledger" ? "-" : $0 }, stdin: "SELECT 1;\n", 65, "bad_checklist")
     }
 
+    func testAChecklistHoldingANulIsRefusedNotCutShort() throws {
+        let text = try run(["--print-checklist", "ledger"]).stdout
+        let fromStdin = accepted.map { $0 == "ledger" ? "-" : $0 }
+        try assertRefused(fromStdin, stdin: text + "-- \u{0}\n", 65, "invalid_text")
+        XCTAssertEqual(try run(fromStdin, stdin: text + "-- 0\n").status, 0, "the same checklist without the NUL passes")
+    }
+
     func testASavedHeadThatIsNotAHead() throws {
         try Data("three abc\n".utf8).write(to: URL(fileURLWithPath: headFile))
         try assertRefused(accepted, 65, "bad_ledger_head")

@@ -12,10 +12,28 @@ final class JSONCodecTests: XCTestCase {
     }
 
     func testRoundTripKeepsKeyOrderTypesAndUnicode() throws {
-        let text = #"{"z":1,"a":[true,false,null,1.5,"é\u0000x"],"m":{"k":"v"}}"#
+        let text = #"{"z":1,"a":[true,false,null,1.5,"é\u0001x"],"m":{"k":"v"}}"#
         let value = try JSONValue.parse(text)
         XCTAssertEqual(value.objectValue?.keys, ["z", "a", "m"])
         XCTAssertEqual(try JSONValue.parse(value.serialized()), value)
+    }
+
+    func testANulInAStringOrKeyIsRefusedNeverKept() {
+        for text in [#"{"a":"x\u0000y"}"#, #"{"a\u0000":1}"#] {
+            XCTAssertThrowsError(try JSONValue.parse(text)) { error in
+                XCTAssertEqual((error as? JSONSyntaxError)?.kind, .nulByte, "\(text): \(error)")
+            }
+        }
+    }
+
+    func testANumberBeyondWhatItsTypeHoldsIsOutOfRange() {
+        for text in ["9223372036854775808", "-9223372036854775809", "1e400"] {
+            XCTAssertThrowsError(try JSONValue.parse(text)) { error in
+                XCTAssertEqual((error as? JSONSyntaxError)?.kind, .numberOutOfRange, "\(text): \(error)")
+            }
+        }
+        XCTAssertEqual(try JSONValue.parse("9223372036854775807"), .integer(Int64.max))
+        XCTAssertEqual(try JSONValue.parse("60.0"), .real(60))
     }
 
     func testDuplicateKeysAreRefused() {

@@ -3,16 +3,30 @@ import Glibc
 
 /// Why a text is not the JSON we accept.
 public struct JSONSyntaxError: Error, Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// A valid start cut short: more input may complete it.
+        case prematureEnd
+        /// A NUL byte in a string or a key (`\u0000`): refused, never cut short.
+        case nulByte
+        /// A number beyond what a 64-bit integer or a double holds.
+        case numberOutOfRange
+        /// Anything else: not JSON.
+        case invalid
+    }
+
+    public let kind: Kind
     public let message: String
     public let line: Int
     public let column: Int
+
     /// True when the text was a valid start cut short: more input may complete it.
-    public let prematureEnd: Bool
+    public var prematureEnd: Bool { kind == .prematureEnd }
 }
 
 extension JSONValue {
     /// Parses one JSON document. Duplicate keys are refused: a proposal whose
-    /// `reason` appears twice is ambiguous, not a choice to make silently.
+    /// `reason` appears twice is ambiguous, not a choice to make silently. So
+    /// is a NUL in a string or a key: a parsed string never holds one.
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
         var error = json_error_t()
         let flags = aprkit_json_load_flags()
@@ -25,9 +39,14 @@ extension JSONValue {
             let text = withUnsafeBytes(of: &error.text) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            throw JSONSyntaxError(
-                message: text, line: Int(error.line), column: Int(error.column),
-                prematureEnd: aprkit_json_error_is_premature_end(&error) != 0)
+            let kind: JSONSyntaxError.Kind
+            switch Int(aprkit_json_error_code(&error)) {
+            case APRKIT_JSON_ERROR_PREMATURE_END: kind = .prematureEnd
+            case APRKIT_JSON_ERROR_NULL_CHARACTER, APRKIT_JSON_ERROR_NULL_BYTE_IN_KEY: kind = .nulByte
+            case APRKIT_JSON_ERROR_NUMERIC_OVERFLOW: kind = .numberOutOfRange
+            default: kind = .invalid
+            }
+            throw JSONSyntaxError(kind: kind, message: text, line: Int(error.line), column: Int(error.column))
         }
         defer { aprkit_json_decref(root) }
         return JSONValue(jansson: root)

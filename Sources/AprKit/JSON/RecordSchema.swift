@@ -3,6 +3,8 @@
 public struct RecordSchema: Sendable {
     public enum FieldType: String, Sendable {
         case string, object, integer, boolean
+
+        var article: String { self == .integer || self == .object ? "an" : "a" }
     }
 
     public struct Field: Sendable {
@@ -46,7 +48,10 @@ public struct RecordSchema: Sendable {
             default: matches = false
             }
             guard matches else {
-                throw Refusal("wrong_type", "field \"\(field.name)\" must be a \(field.type.rawValue), not a \(value.typeName)")
+                // An integer field takes an integer literal only: 60.0 and 1e3
+                // are reals; a number beyond 64 bits never parses (see RecordReader).
+                let given = if case .real(let d) = value { "a real number (\(d))" } else { "a \(value.typeName)" }
+                throw Refusal("wrong_type", "field \"\(field.name)\" must be \(field.type.article) \(field.type.rawValue), not \(given)")
             }
             if let max = field.maxBytes, case .string(let s) = value, s.utf8.count > max {
                 throw Refusal("field_too_long", "field \"\(field.name)\" is over \(max) bytes")

@@ -7,6 +7,9 @@ extension Migration {
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw Refusal("not_utf8", "\(path) is not UTF-8 text")
         }
+        if let offset = bytes.firstIndex(of: 0) {
+            throw Refusal("invalid_text", "\(path) holds a NUL byte at offset \(offset); it is not SQL text")
+        }
         let base = path.split(separator: "/").last.map(String.init) ?? path
         var version = base
         for suffix in [".sql", ".staged"] where version.hasSuffix(suffix) { version.removeLast(suffix.count) }

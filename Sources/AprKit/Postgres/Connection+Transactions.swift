@@ -6,7 +6,8 @@ extension Connection {
     /// migration needs; there are no parameters, so nothing is spliced in.
     @discardableResult
     public func executeScript(_ sql: String) throws(PGError) -> QueryResult {
-        try QueryResult.checked(PQexec(handle, sql), connection: self)
+        try Connection.refuseNUL(sql, [])
+        return try QueryResult.checked(PQexec(handle, sql), connection: self)
     }
 
     /// Runs `body` between BEGIN and COMMIT on this connection, rolling back if

@@ -83,6 +83,7 @@ public final class Connection {
     /// spliced into the SQL text.
     @discardableResult
     public func execute(_ sql: String, _ params: [String?] = []) throws(PGError) -> QueryResult {
+        try Connection.refuseNUL(sql, params)
         let raw = withCStringArray(params) { p in
             PQexecParams(handle, sql, Int32(params.count), nil, p, nil, nil, 0)
         }
@@ -110,6 +111,7 @@ public final class Connection {
     /// statements after it were skipped by the server). An explicit
     /// transaction the statements left open or aborted is rolled back.
     public func pipeline(_ statements: [Statement]) throws(PGError) -> [QueryResult] {
+        for statement in statements { try Connection.refuseNUL(statement.sql, statement.params) }
         guard PQenterPipelineMode(handle) == 1 else { throw lastError() }
         defer {
             PQexitPipelineMode(handle)
@@ -179,6 +181,15 @@ public final class Connection {
         let message = Connection.trimmedMessage(PQerrorMessage(handle))
         let kind: PGError.Kind = PQstatus(handle) == CONNECTION_OK ? .other : .unavailable
         return PGError(kind: kind, sqlstate: nil, message: message)
+    }
+
+    /// libpq takes text as C strings, which end at the first NUL byte: a
+    /// text holding one would reach the server cut short. It is refused
+    /// whole (invalid_text, exit 65) before anything is sent.
+    static func refuseNUL(_ sql: String, _ params: [String?]) throws(PGError) {
+        guard sql.utf8.contains(0) || params.contains(where: { $0?.utf8.contains(0) ?? false }) else { return }
+        throw PGError(kind: .refusal(.dataError), sqlstate: Reasons.registry["invalid_text"], message: "invalid_text",
+                      detail: "a text for the database holds a NUL byte; nothing was sent")
     }
 
     /// The role the server authenticated: the identity every vote is cast as.

@@ -29,6 +29,9 @@ extension Checklist {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw Refusal("not_utf8", "\(nameOrPath) is not UTF-8 text")
         }
+        if let offset = bytes.firstIndex(of: 0) {
+            throw Refusal("invalid_text", "\(nameOrPath) holds a NUL byte at offset \(offset); it is not checklist text")
+        }
         return try Checklist(parsing: text, name: label(forPath: nameOrPath))
     }
 

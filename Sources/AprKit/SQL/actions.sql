@@ -19,6 +19,7 @@ DECLARE
     k text;
     v jsonb;
     t text;
+    n text;
 BEGIN
     IF p_action IS NULL OR jsonb_typeof(p_action) <> 'object' THEN
         PERFORM apr_raise('wrong_type', 'proposed_action must be an object');
@@ -38,11 +39,20 @@ BEGIN
         END IF;
         t := jsonb_typeof(v);
         IF t = 'number' AND f.json_type = 'integer' THEN
-            IF (v #>> '{}')::numeric <> trunc((v #>> '{}')::numeric) THEN
-                t := 'fraction';
-            ELSE
-                t := 'integer';
+            -- An integer is a number whose text is an integer literal within
+            -- bigint: jsonb keeps 60.0 as 60.0 (a real, refused) and writes
+            -- 1e300 out in digits (out of range). Nothing is cast before its
+            -- text is checked, so no cast can fail (exit 70) on bad input.
+            n := v #>> '{}';
+            IF n !~ '^-?[0-9]+$' THEN
+                PERFORM apr_raise('wrong_type', format('proposed_action.%s must be an integer, not %s', f.field,
+                    CASE WHEN length(n) > 40 THEN left(n, 37) || '...' ELSE n END));
             END IF;
+            IF n::numeric NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN
+                PERFORM apr_raise('invalid_field', format('proposed_action.%s is out of the 64-bit integer range (a number of %s digits)',
+                    f.field, length(ltrim(n, '-'))));
+            END IF;
+            t := 'integer';
         END IF;
         IF t <> f.json_type THEN
             PERFORM apr_raise('wrong_type', format('proposed_action.%s must be %s, not %s', f.field, f.json_type, t));
