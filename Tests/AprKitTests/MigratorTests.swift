@@ -104,6 +104,20 @@ final class MigratorTests: XCTestCase {
         XCTAssertEqual(try db.contentDigest(), before)
     }
 
+    /// The E'' string hides nothing: `\'` is a quote inside it, so the
+    /// COMMIT after it is a statement of its own, seen before anything runs.
+    func testACommitAfterAnEscapedQuoteIsRefusedBeforeAnythingRuns() throws {
+        let db = try TestDatabase()
+        let file = try write("e-string.sql", #"CREATE TABLE t(i int); SELECT E'\''; COMMIT; SELECT ''; DO $$ BEGIN RAISE EXCEPTION 'x'; END $$;"#)
+        let before = try db.contentDigest()
+        let run = try migrate(db, [file])
+        XCTAssertEqual(run.status, 65, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "transaction_control_in_migration")
+        XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('t') IS NULL"), "t", "the table was not created")
+        XCTAssertEqual(try db.contentDigest(), before, "no row of any table changed")
+    }
+
     func testAPlpgsqlBeginEndIsNotTransactionControl() throws {
         let statements = ["DO $$ BEGIN PERFORM 1; END $$", "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$\nBEGIN\n  RETURN 1;\nEND\n$body$"]
         for sql in statements {
