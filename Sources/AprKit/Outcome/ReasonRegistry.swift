@@ -63,6 +63,7 @@ extension Reasons {
         "ledger_head_not_saved": "AKX09",
         "lock_busy": "AKB04",
         "malformed_json": "AKD15",
+        "migration_escaped_transaction": "AKT08",
         "migration_failed": "AKF45",
         "migration_immutable": "AKF57",
         "missing_field": "AKD03",

@@ -156,7 +156,8 @@ INSERT INTO apr_reasons (reason, sqlstate, exit_status) VALUES
     ('database_busy', 'AKB01', 75),
     ('serialization_retries_exhausted', 'AKB02', 75),
     ('dispatch_in_progress', 'AKB03', 75),
-    ('lock_busy', 'AKB04', 75);
+    ('lock_busy', 'AKB04', 75),
+    ('migration_escaped_transaction', 'AKT08', 3);
 
 -- Readback assertions: RAISE, never ASSERT.
 DO $check$
