@@ -193,6 +193,27 @@ final class MigratorTests: XCTestCase {
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_migrations WHERE version = 'reopen-fail'"), "0")
     }
 
+    /// Every migration and repeatable file runs with the mark of the governed
+    /// mechanism's writes, set for its transaction only.
+    func testEachFileRunsWithTheWriterMark() throws {
+        let db = try TestDatabase()
+        let check = """
+            DO $$ BEGIN
+              IF current_setting('aprkit.writer', true) IS DISTINCT FROM 'on' THEN
+                RAISE EXCEPTION 'readback: aprkit.writer is not on';
+              END IF;
+            END $$;
+            """
+        let run = try migrate(db, [try write("writer-mark.sql", check)])
+        XCTAssertEqual(run.status, 0, run.description)
+        let connection = try db.connect()
+        let repeatable = Migration(kind: .repeatable, version: "writer-mark.sql", name: "writer-mark.sql", bytes: Array(check.utf8))
+        _ = try Migrator(connection: connection).apply([repeatable], dryRun: false)
+        XCTAssertEqual(try connection.execute("SELECT count(*) FROM gov_repeatables WHERE name = 'writer-mark.sql'").value(0, 0), "1")
+        XCTAssertEqual(try connection.execute("SELECT coalesce(current_setting('aprkit.writer', true), '')").value(0, 0), "",
+                       "the mark ends with the file's transaction")
+    }
+
     func testAPlpgsqlBeginEndIsNotTransactionControl() throws {
         let statements = ["DO $$ BEGIN PERFORM 1; END $$", "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$\nBEGIN\n  RETURN 1;\nEND\n$body$"]
         for sql in statements {

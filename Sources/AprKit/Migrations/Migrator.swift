@@ -116,9 +116,10 @@ public struct Migrator {
         return .done(body, unchanged: applied.isEmpty && rechecksummed.isEmpty)
     }
 
-    /// Applies one file in a transaction of its own: the file and its record,
-    /// committed only when the server confirms COMMIT, and recorded only when
-    /// the transaction is still the one gov-migrate opened (a file can end it with a COMMIT that the
+    /// Applies one file in a transaction of its own: the mark of the governed
+    /// mechanism's writes, the file and its record, committed only when the
+    /// server confirms COMMIT, and recorded only when the transaction is still
+    /// the one gov-migrate opened (a file can end it with a COMMIT that the
     /// check before it missed: then what it committed is reported, never
     /// called rolled back).
     private func applyOne(_ m: Migration) throws {
@@ -126,7 +127,8 @@ public struct Migrator {
         try c.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
         let opened: String?
         do {
-            opened = try c.execute("SELECT pg_catalog.txid_current()::text").value(0, 0)
+            opened = try c.execute(
+                "SELECT pg_catalog.txid_current()::text, pg_catalog.set_config('aprkit.writer', 'on', true)").value(0, 0)
         } catch {
             _ = try? c.execute("ROLLBACK")
             throw error
@@ -197,6 +199,7 @@ public struct Migrator {
     /// sha256 of their digest (the bytes are the same: both hashes agree).
     private func recordChecksum(of m: Migration) throws {
         try connection.withTransaction { c in
+            try c.execute("SELECT pg_catalog.set_config('aprkit.writer', 'on', true)")
             try c.execute("SELECT gov_migration_rechecksum($1, $2, $3)",
                           [m.version, m.firstReleaseChecksum, m.checksum])
         }
