@@ -104,6 +104,116 @@ final class MigratorTests: XCTestCase {
         XCTAssertEqual(try db.contentDigest(), before)
     }
 
+    /// The E'' string hides nothing: `\'` is a quote inside it, so the
+    /// COMMIT after it is a statement of its own, seen before anything runs.
+    func testACommitAfterAnEscapedQuoteIsRefusedBeforeAnythingRuns() throws {
+        let db = try TestDatabase()
+        let file = try write("e-string.sql", #"CREATE TABLE t(i int); SELECT E'\''; COMMIT; SELECT ''; DO $$ BEGIN RAISE EXCEPTION 'x'; END $$;"#)
+        let before = try db.contentDigest()
+        let run = try migrate(db, [file])
+        XCTAssertEqual(run.status, 65, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "transaction_control_in_migration")
+        XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('t') IS NULL"), "t", "the table was not created")
+        XCTAssertEqual(try db.contentDigest(), before, "no row of any table changed")
+    }
+
+    /// A file that ended gov-migrate's transaction, ran on, and failed: what
+    /// it ran before its COMMIT is committed, and gov-migrate says so.
+    /// The escape: the first file turns standard_conforming_strings off for
+    /// the session, so the server reads the second file's '\'' as a quote
+    /// where the check (which reads the script with it on) sees a string run
+    /// on over the COMMIT.
+    func testAFileThatEndsTheTransactionAndFailsIsAStopNotARollback() throws {
+        let db = try TestDatabase()
+        let off = try write("a-strings-off.sql", "SET standard_conforming_strings = off;\n")
+        let file = try write("b-escape.sql", #"CREATE TABLE t(i int); SELECT '\''; COMMIT; SELECT ''; DO $$ BEGIN RAISE EXCEPTION 'x'; END $$;"#)
+        let run = try migrate(db, [off, file])
+        XCTAssertEqual(run.status, 3, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "migration_escaped_transaction")
+        XCTAssertEqual(run.json["result"] as? String, "STOP")
+        XCTAssertEqual(run.json["recorded"] as? Bool, false)
+        XCTAssertEqual(run.json["transaction_control"] as? [String], ["COMMIT"])
+        XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+        XCTAssertTrue(run.stderr.contains("ended gov-migrate's transaction"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("must be checked and undone by hand"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("NOT recorded"), run.stderr)
+        XCTAssertFalse(run.stderr.contains("rolled back"), run.stderr)
+        // What the server did: the table before the COMMIT is committed; the
+        // file is not recorded (the one before it is).
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('t') IS NOT NULL"), "t")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_migrations WHERE version = 'b-escape'"), "0")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_ledger WHERE event = 'migrate' AND subject = 'b-escape'"), "0")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_migrations WHERE version = 'a-strings-off'"), "1")
+    }
+
+    /// The same escape from the environment, in a file that runs to its end:
+    /// everything it ran is committed; still a STOP, still not recorded.
+    func testAFileThatEndsTheTransactionAndSucceedsIsAStopToo() throws {
+        let db = try TestDatabase()
+        let file = try write("escape-ok.sql", #"CREATE TABLE t(i int); SELECT '\''; COMMIT; SELECT ''; CREATE TABLE u(i int);"#)
+        let run = try Tool.run("gov-migrate", ["-d", db.conninfo(), file],
+                               env: ["PGOPTIONS": "-c standard_conforming_strings=off"])
+        XCTAssertEqual(run.status, 3, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "migration_escaped_transaction")
+        XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+        XCTAssertTrue(run.stderr.contains("and those after it"), run.stderr)
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('t') IS NOT NULL AND to_regclass('u') IS NOT NULL"), "t")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_migrations WHERE version = 'escape-ok'"), "0")
+    }
+
+    /// A file that commits and opens a transaction of its own is inside a
+    /// transaction when it ends, but not gov-migrate's: its id tells. What it
+    /// ran after its BEGIN is rolled back; what it ran before its COMMIT stays.
+    func testAFileThatOpensATransactionOfItsOwnIsCaughtByTheTransactionId() throws {
+        let db = try TestDatabase()
+        let file = try write("reopen.sql", #"CREATE TABLE t(i int); SELECT '\''; COMMIT; BEGIN; SELECT ''; CREATE TABLE u(i int);"#)
+        let run = try Tool.run("gov-migrate", ["-d", db.conninfo(), file],
+                               env: ["PGOPTIONS": "-c standard_conforming_strings=off"])
+        XCTAssertEqual(run.status, 3, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "migration_escaped_transaction")
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('t') IS NOT NULL"), "t")
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('u') IS NULL"), "t", "its own transaction was rolled back")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_migrations WHERE version = 'reopen'"), "0")
+    }
+
+    /// The same, failing after its BEGIN: the session is in a failed
+    /// transaction, which answers no question; the server's command tags
+    /// (COMMIT, BEGIN) say it is not gov-migrate's.
+    func testAFileThatOpensATransactionOfItsOwnAndFailsIsAStop() throws {
+        let db = try TestDatabase()
+        let file = try write("reopen-fail.sql", #"CREATE TABLE t(i int); SELECT '\''; COMMIT; BEGIN; SELECT ''; DO $$ BEGIN RAISE EXCEPTION 'x'; END $$;"#)
+        let run = try Tool.run("gov-migrate", ["-d", db.conninfo(), file],
+                               env: ["PGOPTIONS": "-c standard_conforming_strings=off"])
+        XCTAssertEqual(run.status, 3, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "migration_escaped_transaction")
+        XCTAssertEqual(run.json["transaction_control"] as? [String], ["COMMIT", "BEGIN"])
+        XCTAssertFalse(run.stderr.contains("rolled back"), run.stderr)
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('t') IS NOT NULL"), "t")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_migrations WHERE version = 'reopen-fail'"), "0")
+    }
+
+    /// Every migration and repeatable file runs with the mark of the governed
+    /// mechanism's writes, set for its transaction only.
+    func testEachFileRunsWithTheWriterMark() throws {
+        let db = try TestDatabase()
+        let check = """
+            DO $$ BEGIN
+              IF current_setting('aprkit.writer', true) IS DISTINCT FROM 'on' THEN
+                RAISE EXCEPTION 'readback: aprkit.writer is not on';
+              END IF;
+            END $$;
+            """
+        let run = try migrate(db, [try write("writer-mark.sql", check)])
+        XCTAssertEqual(run.status, 0, run.description)
+        let connection = try db.connect()
+        let repeatable = Migration(kind: .repeatable, version: "writer-mark.sql", name: "writer-mark.sql", bytes: Array(check.utf8))
+        _ = try Migrator(connection: connection).apply([repeatable], dryRun: false)
+        XCTAssertEqual(try connection.execute("SELECT count(*) FROM gov_repeatables WHERE name = 'writer-mark.sql'").value(0, 0), "1")
+        XCTAssertEqual(try connection.execute("SELECT coalesce(current_setting('aprkit.writer', true), '')").value(0, 0), "",
+                       "the mark ends with the file's transaction")
+    }
+
     func testAPlpgsqlBeginEndIsNotTransactionControl() throws {
         let statements = ["DO $$ BEGIN PERFORM 1; END $$", "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$\nBEGIN\n  RETURN 1;\nEND\n$body$"]
         for sql in statements {

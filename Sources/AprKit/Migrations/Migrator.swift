@@ -116,30 +116,90 @@ public struct Migrator {
         return .done(body, unchanged: applied.isEmpty && rechecksummed.isEmpty)
     }
 
+    /// Applies one file in a transaction of its own: the mark of the governed
+    /// mechanism's writes, the file and its record, committed only when the
+    /// server confirms COMMIT, and recorded only when the transaction is still
+    /// the one gov-migrate opened (a file can end it with a COMMIT that the
+    /// check before it missed: then what it committed is reported, never
+    /// called rolled back).
     private func applyOne(_ m: Migration) throws {
+        let c = connection
+        try c.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+        let opened: String?
         do {
-            try connection.withTransaction { c in
-                // The governed mechanism writing: the tables' guards let it.
-                try c.execute("SELECT set_config('aprkit.writer', 'on', true)")
-                try c.executeScript(m.sql)
-                if m.kind == .repeatable {
-                    try c.execute("SELECT gov_repeatable_record($1, $2, $3)", [m.version, m.checksum, aprkitVersion])
-                } else {
-                    try c.execute("SELECT gov_migration_record($1, $2, $3)", [m.version, m.name, m.checksum])
-                }
-            }
-        } catch let error as PGError where error.kind == .other || error.kind == .refusal(.fail) {
-            throw Refusal("migration_failed",
-                          "migration \(m.version) (\(m.name)) failed and was rolled back: \(error.message)",
-                          details: ["version": .string(m.version)])
+            opened = try c.execute(
+                "SELECT pg_catalog.txid_current()::text, pg_catalog.set_config('aprkit.writer', 'on', true)").value(0, 0)
+        } catch {
+            _ = try? c.execute("ROLLBACK")
+            throw error
         }
+        let run = c.runScript(m.sql)
+        if leftTransaction(run, opened: opened) {
+            if c.transactionStatus != .idle { _ = try? c.execute("ROLLBACK") }
+            throw escaped(m, run)
+        }
+        do {
+            if let error = run.error { throw error }
+            if m.kind == .repeatable {
+                try c.execute("SELECT gov_repeatable_record($1, $2, $3)", [m.version, m.checksum, aprkitVersion])
+            } else {
+                try c.execute("SELECT gov_migration_record($1, $2, $3)", [m.version, m.name, m.checksum])
+            }
+            let tag = try c.execute("COMMIT").commandTag
+            guard tag == "COMMIT" else {
+                throw PGError(kind: .other, sqlstate: nil, message: "the server did not confirm COMMIT (it answered \(tag))")
+            }
+        } catch {
+            if c.transactionStatus != .idle { _ = try? c.execute("ROLLBACK") }
+            if let error = error as? PGError, error.kind == .other || error.kind == .refusal(.fail) {
+                throw Refusal("migration_failed",
+                              "migration \(m.version) (\(m.name)) failed and was rolled back: \(error.message)",
+                              details: ["version": .string(m.version)])
+            }
+            throw error
+        }
+    }
+
+    /// The command tags of the statements that end or open a transaction
+    /// (END answers COMMIT; ABORT, and COMMIT in a failed transaction, ROLLBACK).
+    static let transactionTags: Set = ["BEGIN", "START TRANSACTION", "COMMIT", "ROLLBACK", "PREPARE TRANSACTION"]
+
+    /// Whether the file's script left the transaction gov-migrate opened for
+    /// it: the session is in no transaction (an error after a COMMIT leaves it
+    /// idle, not failed), or in another one (its id changed); in a failed one,
+    /// which answers no question, or when the connection is lost, the server's
+    /// own account says so: a statement of the file ended or opened one.
+    private func leftTransaction(_ run: ScriptRun, opened: String?) -> Bool {
+        let ended = run.commandTags.contains { Migrator.transactionTags.contains($0) }
+        switch connection.transactionStatus {
+        case .idle:
+            return true
+        case .inTransaction:
+            guard let now = try? connection.execute("SELECT pg_catalog.txid_current()::text").value(0, 0) else { return ended }
+            return opened == nil || now != opened
+        case .inError, .active, .unknown:
+            return ended
+        }
+    }
+
+    /// A STOP: the file ended gov-migrate's transaction, so what it ran up to
+    /// its COMMIT may be committed; the migration is not recorded.
+    private func escaped(_ m: Migration, _ run: ScriptRun) -> Refusal {
+        var details: JSONObject = ["version": .string(m.version), "name": .string(m.name), "recorded": false]
+        let control = run.commandTags.filter { Migrator.transactionTags.contains($0) }
+        if !control.isEmpty { details["transaction_control"] = .array(control.map { .string($0) }) }
+        if let error = run.error { details["error"] = .string(error.message) }
+        let after = run.error == nil ? " (and those after it, as the file ran to its end)" : ""
+        return Refusal("migration_escaped_transaction",
+                       "migration \(m.version) (\(m.name)) ended gov-migrate's transaction: the statements before its COMMIT\(after) may have been committed and must be checked and undone by hand; the migration was NOT recorded",
+                       details: details)
     }
 
     /// Records the sha256 of the bytes where the first release recorded the
     /// sha256 of their digest (the bytes are the same: both hashes agree).
     private func recordChecksum(of m: Migration) throws {
         try connection.withTransaction { c in
-            try c.execute("SELECT set_config('aprkit.writer', 'on', true)")
+            try c.execute("SELECT pg_catalog.set_config('aprkit.writer', 'on', true)")
             try c.execute("SELECT gov_migration_rechecksum($1, $2, $3)",
                           [m.version, m.firstReleaseChecksum, m.checksum])
         }
@@ -184,7 +244,10 @@ public struct Migrator {
     }
 
     /// A migration runs inside gov-migrate's own transaction; a COMMIT or
-    /// BEGIN of its own would split it and commit half of it.
+    /// BEGIN of its own would split it and commit half of it. Refused before
+    /// anything runs; should one slip past (the script is read as the server
+    /// reads it with standard_conforming_strings on), the file's transaction
+    /// is checked again before it is recorded.
     public static func checkNoTransactionControl(_ m: Migration) throws {
         let control: Set = ["BEGIN", "COMMIT", "ROLLBACK", "END", "START", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE"]
         for statement in SQLScript.topLevelStatements(m.sql) {
