@@ -157,7 +157,9 @@ final class ReadbackTests: XCTestCase {
             """)
         let run = try readback(["--checklist", "ledger", "--ledger-head", headFile, "--write-ledger-head", headFile])
         XCTAssertEqual(run.status, 1, run.description)
-        XCTAssertEqual(ReadbackScenario.failedItems(run), ["ledger_chain_intact"])
+        // Seq 3 records migration 003: the chain breaks there, and the
+        // migration's record no longer has the event it had.
+        XCTAssertEqual(ReadbackScenario.failedItems(run), ["ledger_chain_intact", "state_records_match_ledger"])
         XCTAssertEqual(run.lines[0]["found"] as? String, "hash_mismatch at seq 3")
         XCTAssertTrue(run.stderr.contains("ledger_chain_intact: expected = intact, found hash_mismatch at seq 3"), run.stderr)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: headFile)), saved, "a failed run does not save its head")
@@ -176,7 +178,10 @@ final class ReadbackTests: XCTestCase {
         let last = try db.scalar("SELECT max(seq) FROM gov_ledger")!
         let run = try readback(["--checklist", "ledger", "--ledger-head", headFile, "--write-ledger-head", headFile])
         XCTAssertEqual(run.status, 1, run.description)
-        XCTAssertEqual(ReadbackScenario.failedItems(run), ["ledger_head_matches_saved"])
+        // The head saved outside names the loss; the rows whose events went
+        // with the tail are named too.
+        XCTAssertEqual(ReadbackScenario.failedItems(run).first, "ledger_head_matches_saved")
+        XCTAssertFalse(ReadbackScenario.failedItems(run).contains("ledger_chain_intact"), "what is left is a whole chain")
         XCTAssertEqual(run.lines[1]["found"] as? String, "seq \(Int(last)! + 2) is gone: the ledger ends at seq \(last)")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: headFile)), saved)
     }
