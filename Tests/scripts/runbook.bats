@@ -163,6 +163,25 @@ not_local() {
     [ "$(handler_files)" = "$files" ]
 }
 
+@test "an admin without CREATEDB at step 3 exits 70 and names the privilege; no stop, no rollback, nothing written" {
+    local_cluster
+    run -0 "$ROOT/bin/owner-runbook" --local   # a grant, a binding, a patched file: what a rollback would undo
+    not_local
+    sql "CREATE ROLE no_createdb LOGIN NOCREATEDB"
+    before=$(governed_state) data=$(all_data) cluster=$(cluster_roles_and_databases)
+
+    PGUSER=no_createdb run -70 --separate-stderr "$ROOT/bin/owner-runbook" --from 3 --to 3
+    [[ $stderr == *"permission denied to create database"* ]]
+    [[ $stderr == *"it needs the CREATEDB privilege"* ]]
+    [[ $stderr == *"owner-runbook: step 3 failed (exit 70)"* ]]
+    [[ $stderr != *STOP* && $stderr != *"a stop condition"* && $stderr != *"rolling back"* && $stderr != *"step R1"* ]]
+
+    [ "$(governed_state)" = "$before" ]
+    [ "$(all_data)" = "$data" ]
+    [ "$(cluster_roles_and_databases)" = "$cluster" ]
+    [ "$(sql "SELECT count(*) FROM governance_build_authorization WHERE status = 'active'")" -eq 1 ]
+}
+
 @test "rollback against an unreachable database exits 69 and says nothing was undone; nothing written" {
     local_cluster
     run -0 "$ROOT/bin/owner-runbook" --local
