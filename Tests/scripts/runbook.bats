@@ -133,6 +133,75 @@ teardown() { runbook_teardown; }
     [[ $output == *'"item":"grant_commit_allowed","ok":false'* ]]
 }
 
+# A failure of psql or of a tool keeps its own meaning: never "waiting on
+# votes" (2), never a stop condition (3).
+
+# not_local: the settings of a real server, on the local cluster.
+not_local() {
+    APRKIT_MANIFEST_HASH=$(printf manifest | sha256sum | cut -c1-64)
+    export APR_HANDLERS_DIR=$APRKIT_STATE_DIR/handlers APRKIT_MANIFEST_HASH
+}
+
+@test "a refused login at step 1 exits 69 and names it, never waiting on votes; nothing written" {
+    local_cluster
+    not_local
+    sql "CREATE ROLE cannot_log_in NOLOGIN"
+    data=$(all_data) cluster=$(cluster_roles_and_databases) files=$(handler_files)
+
+    PGUSER=no_such_role run -69 --separate-stderr "$ROOT/bin/owner-runbook"
+    [[ $stderr == *'role "no_such_role" does not exist'* ]]
+    [[ $stderr == *"owner-runbook: step 1 failed (exit 69): the database is unreachable or refused the login"* ]]
+    [[ $stderr != *"waiting on"* && $stderr != *STOP* && $stderr != *"step 2"* ]]
+
+    PGUSER=cannot_log_in run -69 --separate-stderr "$ROOT/bin/owner-runbook"
+    [[ $stderr == *'role "cannot_log_in" is not permitted to log in'* ]]
+    [[ $stderr == *"step 1 failed (exit 69)"* ]]
+    [[ $stderr != *"waiting on"* && $stderr != *STOP* && $stderr != *"step 2"* ]]
+
+    [ "$(all_data)" = "$data" ]
+    [ "$(cluster_roles_and_databases)" = "$cluster" ]
+    [ "$(handler_files)" = "$files" ]
+}
+
+@test "an admin without CREATEDB at step 3 exits 70 and names the privilege; no stop, no rollback, nothing written" {
+    local_cluster
+    run -0 "$ROOT/bin/owner-runbook" --local   # a grant, a binding, a patched file: what a rollback would undo
+    not_local
+    sql "CREATE ROLE no_createdb LOGIN NOCREATEDB"
+    before=$(governed_state) data=$(all_data) cluster=$(cluster_roles_and_databases)
+
+    PGUSER=no_createdb run -70 --separate-stderr "$ROOT/bin/owner-runbook" --from 3 --to 3
+    [[ $stderr == *"permission denied to create database"* ]]
+    [[ $stderr == *"it needs the CREATEDB privilege"* ]]
+    [[ $stderr == *"owner-runbook: step 3 failed (exit 70)"* ]]
+    [[ $stderr != *STOP* && $stderr != *"a stop condition"* && $stderr != *"rolling back"* && $stderr != *"step R1"* ]]
+
+    [ "$(governed_state)" = "$before" ]
+    [ "$(all_data)" = "$data" ]
+    [ "$(cluster_roles_and_databases)" = "$cluster" ]
+    [ "$(sql "SELECT count(*) FROM governance_build_authorization WHERE status = 'active'")" -eq 1 ]
+}
+
+@test "rollback against an unreachable database exits 69 and says nothing was undone; nothing written" {
+    local_cluster
+    run -0 "$ROOT/bin/owner-runbook" --local
+    before=$(governed_state) data=$(all_data) files=$(handler_files)
+    nowhere=$APRKIT_STATE_DIR/nowhere   # an empty directory: no server's socket
+    mkdir "$nowhere"
+
+    PGHOST=$nowhere APRKIT_ADMIN=postgres APRKIT_EXECUTOR=executor APR_HANDLERS_DIR=$APRKIT_STATE_DIR/handlers \
+        run -69 --separate-stderr "$ROOT/bin/rollback"
+    [[ $stderr == *"cannot connect to the database as postgres"* ]]
+    [[ $stderr == *"rollback: rollback stopped at step R1 (exit 69): nothing was revoked, unbound or restored"* ]]
+    [[ $stderr != *"nothing to revoke"* && $stderr != *"unbound already"* && $stderr != *"step R2"* ]]
+    [[ $stderr != *"rollback complete"* ]]
+
+    [ "$(governed_state)" = "$before" ]
+    [ "$(all_data)" = "$data" ]
+    [ "$(handler_files)" = "$files" ]
+    [ "$(sql "SELECT count(*) FROM governance_build_authorization WHERE status = 'active'")" -eq 1 ]
+}
+
 @test "usage errors exit 64" {
     run -64 "$ROOT/bin/owner-runbook" --from 9
     run -64 "$ROOT/bin/rollback" --bogus

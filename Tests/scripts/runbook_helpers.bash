@@ -12,7 +12,8 @@ runbook_setup() {
     # Short: the cluster's socket lives under it (a socket path is at most 107 bytes).
     APRKIT_STATE_DIR=$(mktemp -d /tmp/aprkit-rb.XXXXXX)
     export ROOT BIN PGBIN PATH APRKIT_STATE_DIR
-    unset PGHOST PGPORT PGDATABASE PGUSER APRKIT_LOCAL_APPROVERS APRKIT_CANDIDATE APRKIT_HARNESS_SQL
+    unset PGHOST PGPORT PGDATABASE PGUSER PGSERVICE PGSERVICEFILE \
+        APRKIT_LOCAL_APPROVERS APRKIT_CANDIDATE APRKIT_HARNESS_SQL
 }
 
 runbook_teardown() {
@@ -46,4 +47,16 @@ governed_state() {
 # all_data: every row of every table, sorted: "changes nothing" at all.
 all_data() {
     pg_dump --data-only --no-owner | grep -v -e '^--' -e '^$' -e '^SET ' -e '^SELECT pg_catalog' -e '^.restrict ' -e '^.unrestrict ' | sort
+}
+
+# cluster_roles_and_databases: the cluster's roles and databases, sorted:
+# what the runbook may not leave behind.
+cluster_roles_and_databases() {
+    sql "SELECT rolname FROM pg_roles ORDER BY 1"
+    sql "SELECT datname FROM pg_database ORDER BY 1"
+}
+
+# handler_files: every file in the local handlers directory, with its hash.
+handler_files() {
+    (cd "$APRKIT_STATE_DIR/handlers" && find . -type f -exec sha256sum {} + | sort)
 }

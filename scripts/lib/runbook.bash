@@ -4,6 +4,9 @@
 # condition does. Sourced by bin/owner-runbook, bin/rollback,
 # bin/prewrite-gate and scripts/NN-*; never run on its own.
 set -euo pipefail
+# A failure inside $(...) ends the command substitution too, so that
+# `x=$(f)` fails with f's own status even when f fails half-way.
+shopt -s inherit_errexit
 export LC_ALL=C
 
 rb_lib=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
@@ -116,13 +119,42 @@ export APRKIT_STAGED_DIR=${APRKIT_STAGED_DIR:-$APRKIT_STATE_DIR/staged}
 # as ROLE CMD...: run CMD connected as ROLE (a real, separate database user).
 as() { local role=$1; shift; PGUSER=$role "$@"; }
 
-# rb_sql [-v name=value ...] SQL: the first column of the first row, as the
-# schema owner. Values go in as psql variables (:'name'), never spliced.
+# rb_sql [-v name=value ...] [-d CONNINFO] [-U ROLE] SQL: the first column
+# of the first row, as the schema owner (or ROLE), on the default connection
+# (or CONNINFO, as psql -d). Values go in as psql variables (:'name'), never
+# spliced.
+#
+# A failure keeps its meaning, never psql's own exit status (whose 1, 2 and 3
+# read as FAIL, SKIP and STOP here): 69 when the database is unreachable or
+# refuses the connection or the login, 70 for anything else (permission
+# denied, a missing privilege, an error in the SQL); psql's message is said
+# on stderr. The status propagates through `x=$(rb_sql ...)` under set -e;
+# a caller that tests it (`if`, `[[ $(...) ]]`, `||`) must keep it itself.
 rb_sql() {
-    local args=()
-    while [[ $# -gt 1 && $1 == -v ]]; do args+=(-v "$2"); shift 2; done
-    PGUSER=$APRKIT_ADMIN PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" \
-        "$RB_PSQL" -X -q -A -t -v ON_ERROR_STOP=1 "${args[@]}" <<<"$1"
+    local args=() user=$APRKIT_ADMIN err status=0
+    while [[ $# -gt 1 ]]; do
+        case $1 in
+            -v | -d) args+=("$1" "$2") ;;
+            -U) user=$2 ;;
+            *) break ;;
+        esac
+        shift 2
+    done
+    { err=$(PGUSER=$user PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" \
+        "$RB_PSQL" -X -q -A -t -v ON_ERROR_STOP=1 "${args[@]}" <<<"$1" 2>&1 >&3 3>&-); } 3>&1 || status=$?
+    if ((status == 0)); then
+        [[ -z $err ]] || printf '%s\n' "$err" >&2
+        return 0
+    fi
+    err=$(printf '%s' "$err" | sed -e 's/^psql: error: //' -e 's/^psql:<stdin>:[0-9]*: //' | tr -s ' \t\n' '   ')
+    # psql exits 2 when the connection is bad (at start or lost on the way).
+    if ((status == 2)) || [[ $err == *"connection to server"* || $err == *"could not connect"* \
+                                || $err == *"server closed the connection"* ]]; then
+        rb_say "cannot connect to the database as $user (unreachable, or the login refused): ${err% }"
+        return 69
+    fi
+    rb_say "psql failed as $user: ${err% }"
+    return 70
 }
 
 rb_sha256() { sha256sum "$1" | cut -d' ' -f1; }
@@ -154,30 +186,45 @@ rb_build_apr() {
 }
 
 # rb_apr_code: the apr_code of the JSON line a tool printed on stdin.
-rb_apr_code() { grep -o '"apr_code":"APR-[0-9]*"' | head -n 1 | cut -d'"' -f4; }
+# Prints nothing when there is none: the caller says what that means.
+rb_apr_code() { { grep -o '"apr_code":"APR-[0-9]*"' || true; } | head -n 1 | cut -d'"' -f4; }
 
 # --- votes ------------------------------------------------------------------
+
+# rb_quorum APR WHAT: apr-quorum's verdict on APR, its words kept in
+# STATE/quorum.err: returns 0 (passed) or 2 (not met yet). Any other answer
+# ends the step with it: 1 when APR can no longer pass, and a failure of the
+# tool itself (69, 70, 75, ...) with its own status.
+rb_quorum() {
+    local apr=$1 what=$2 status=0
+    apr-quorum --apr "$apr" >/dev/null 2>"$APRKIT_STATE_DIR/quorum.err" || status=$?
+    case $status in
+        0 | 2) return "$status" ;;
+        1) rb_die 1 "$apr ($what) can no longer pass: $(cat "$APRKIT_STATE_DIR/quorum.err")" ;;
+        *) rb_die "$status" "apr-quorum could not tell the quorum of $apr ($what), exit $status: $(cat "$APRKIT_STATE_DIR/quorum.err")" ;;
+    esac
+}
 
 # rb_need_quorum APR WHAT: make sure APR has its quorum. Where approvers act
 # here (--local), each casts a vote as themselves; otherwise say exactly
 # which votes are missing and how to cast them, and exit 2 (an expected
-# block, never forced).
+# block, never forced). Exit 2 means only that: apr-quorum said the quorum
+# is not met; a vote the tool could not cast (69, 70, 75) ends the step
+# with the tool's status.
 rb_need_quorum() {
     local apr=$1 what=$2 approver status
-    if apr-quorum --apr "$apr" >/dev/null 2>&1; then return 0; fi
+    if rb_quorum "$apr" "$what"; then return 0; fi
     for approver in $APRKIT_APPROVERS; do
         status=0
         as "$approver" apr-quorum --apr "$apr" --vote approve >/dev/null 2>"$APRKIT_STATE_DIR/vote.err" || status=$?
-        if [[ $status -ne 0 ]] && ! grep -q already_voted "$APRKIT_STATE_DIR/vote.err"; then
-            rb_say "the vote of $approver on $apr was refused: $(cat "$APRKIT_STATE_DIR/vote.err")"
-        fi
-        if apr-quorum --apr "$apr" >/dev/null 2>&1; then return 0; fi
+        case $status in
+            0) ;;
+            69 | 70 | 75) rb_die "$status" "the vote of $approver on $apr could not be cast: $(cat "$APRKIT_STATE_DIR/vote.err")" ;;
+            *) grep -q already_voted "$APRKIT_STATE_DIR/vote.err" \
+                   || rb_say "the vote of $approver on $apr was refused: $(cat "$APRKIT_STATE_DIR/vote.err")" ;;
+        esac
+        if rb_quorum "$apr" "$what"; then return 0; fi
     done
-    status=0
-    apr-quorum --apr "$apr" >/dev/null 2>"$APRKIT_STATE_DIR/quorum.err" || status=$?
-    if [[ $status -eq 1 ]]; then
-        rb_die 1 "$apr ($what) can no longer pass: $(cat "$APRKIT_STATE_DIR/quorum.err")"
-    fi
     rb_say "waiting on quorum: $(sed 's/^apr-quorum: //' "$APRKIT_STATE_DIR/quorum.err")"
     rb_say "each approver runs, connected as themselves:"
     rb_say "    apr-quorum --apr $apr --vote approve"
