@@ -36,14 +36,26 @@ struct AprQuorum: AprTool {
             let quorum = Quorum(connection: db)
             forEachAprRecord(apr, &output) { code, record in
                 guard let vote else { return try quorum.state(of: code) }
-                // The hash the voter saw: the record's, or the one given; with
-                // --apr alone the vote binds to the payload as it is, shown
-                // in the answer.
-                let seen = try record.map { record throws(Refusal) in try AprReference.payloadSHA256(in: record) }
-                    ?? payloadSHA256.map { hash throws(Refusal) in try AprReference.checkedSHA256(hash, "--payload-sha256") }
-                return try quorum.vote(vote, on: code, seenPayloadSHA256: seen)
+                return try quorum.vote(vote, on: code, seen: try seen(in: record))
             }
         }
         try finish(output)
+    }
+
+    /// What the voter saw: the payload the record on stdin shows (or, when
+    /// it shows none, the hash it carries), or the hash given with --apr;
+    /// with --apr alone the vote binds to the payload as it is, shown in
+    /// the answer.
+    private func seen(in record: JSONObject?) throws(Refusal) -> Quorum.Seen? {
+        if let record {
+            if let payload = record["proposed_action"] {
+                guard let object = payload.objectValue else {
+                    throw Refusal("wrong_type", "field \"proposed_action\" must be an object, not a \(payload.typeName)")
+                }
+                return .payload(object)
+            }
+            return try AprReference.payloadSHA256(in: record).map { .sha256($0) }
+        }
+        return try payloadSHA256.map { hash throws(Refusal) in .sha256(try AprReference.checkedSHA256(hash, "--payload-sha256")) }
     }
 }

@@ -121,11 +121,12 @@ final class TrustBoundaryTests: XCTestCase {
             "INSERT INTO apr_approvers VALUES ('trust_writer', 'owner', true)",
             "INSERT INTO patch_targets (root, syntax_check) VALUES ('/etc', 'bash -n')",
             "UPDATE apr_action_types SET risk_level = 'low'",
-            "TRUNCATE apr_votes",
             "INSERT INTO gov_ledger VALUES (9999, 'vote', NULL, NULL, 'x', '{}', now(), repeat('0', 64), repeat('1', 64))",
         ] {
             try assertRefused(sql, as: "trust_writer", "direct_write_refused")
         }
+        // TRUNCATE is not among pg_write_all_data's privileges at all.
+        try assertRefused("TRUNCATE apr_votes", as: "trust_writer", "42501")
         XCTAssertEqual(try db.scalar("SELECT quorum_passed($1)", [apr]), "f")
     }
 

@@ -206,7 +206,7 @@ final class MigratorTests: XCTestCase {
             """
         let run = try migrate(db, [try write("writer-mark.sql", check)])
         XCTAssertEqual(run.status, 0, run.description)
-        let connection = try db.connect()
+        let connection = try db.connect(marked: false)
         let repeatable = Migration(kind: .repeatable, version: "writer-mark.sql", name: "writer-mark.sql", bytes: Array(check.utf8))
         _ = try Migrator(connection: connection).apply([repeatable], dryRun: false)
         XCTAssertEqual(try connection.execute("SELECT count(*) FROM gov_repeatables WHERE name = 'writer-mark.sql'").value(0, 0), "1")

@@ -107,8 +107,8 @@ BEGIN
         PERFORM apr_refuse('handler_unbound', r.apr_code,
             format('authorize_build_step is bound to %s, not %s', at.handler_ref, arm_ref));
     END IF;
-    -- An open attempt apr-execute claimed for this arm (an external handler
-    -- that records its effect through grant-mint) is the one this mint
+    -- An attempt left open by the first release (whose apr-execute ran a
+    -- handler file of this arm that called grant-mint) is the one this mint
     -- carries out: it is settled here, with the grant. An attempt of
     -- another handler, or one settled already, is refused.
     SELECT * INTO d FROM apr_dispatches WHERE apr_code = r.apr_code ORDER BY attempt DESC LIMIT 1;

@@ -17,15 +17,29 @@ public struct Quorum {
         return Quorum.outcome(for: try JSONObject.fromDatabase(text))
     }
 
-    /// Records the session user's vote, bound to the payload hash the voter
-    /// saw (`seenPayloadSHA256`; nil binds it to the payload as it is, which
-    /// the answer shows), and prints the state after it. A recorded vote is
-    /// done (exit 0) whether or not the quorum has passed; a payload other
-    /// than the one seen is refused (payload_changed), nothing written.
-    public func vote(_ decision: Decision, on aprCode: String, seenPayloadSHA256: String?) throws -> Outcome {
+    /// What the voter saw: the payload a record showed them (its hash is
+    /// taken by the database, the one canonical form), else a hash they gave.
+    public enum Seen: Sendable {
+        case payload(JSONObject)
+        case sha256(String)
+    }
+
+    /// Records the session user's vote, bound to what the voter saw (nil
+    /// binds it to the payload as it is, which the answer shows), and prints
+    /// the state after it. A recorded vote is done (exit 0) whether or not
+    /// the quorum has passed; a payload other than the one seen is refused
+    /// (payload_changed), nothing written.
+    public func vote(_ decision: Decision, on aprCode: String, seen: Seen?) throws -> Outcome {
+        var payload: String?, sha256: String?
+        switch seen {
+        case .payload(let object)?: payload = object.serialized()
+        case .sha256(let hash)?: sha256 = hash
+        case nil: break
+        }
         let text = try connection.retrying { () throws(PGError) in
-            try connection.transaction([Statement("SELECT apr_vote($1, $2, $3)",
-                                                  [aprCode, decision.rawValue, seenPayloadSHA256])])[0].value(0, 0)
+            try connection.transaction([Statement(
+                "SELECT apr_vote($1, $2, coalesce(apr_payload_sha256($4::jsonb), $3))",
+                [aprCode, decision.rawValue, sha256, payload])])[0].value(0, 0)
         }
         return .done(try JSONObject.fromDatabase(text))
     }
