@@ -28,11 +28,16 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
             name: "CJansson",
             pkgConfig: "jansson",
             providers: [.apt(["libjansson-dev"])]
         ),
-        .target(name: "AprKit", dependencies: ["CLibPQ", "CJansson"]),
+        .target(name: "AprKit", dependencies: ["CLibPQ", "CJansson", "CCrypto"]),
         .target(
             name: "AprCLI",
             dependencies: [
