@@ -24,6 +24,8 @@ public struct Refusal: Error, Sendable {
         switch error.kind {
         case .refusal(let status):
             self.init(status, error.message, error.detail ?? error.message)
+        case .unavailable where error.sqlstate?.hasPrefix("28") == true:
+            self.init(.unavailable, "authentication_failed", "authentication failed: \(error.message)")
         case .unavailable:
             self.init(.unavailable, "database_unavailable", "cannot reach the database: \(error.message)")
         case .retryable:
