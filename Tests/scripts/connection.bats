@@ -242,6 +242,20 @@ password retrieved from file \"$PGPASSFILE\"" ]
     [ "$(psql_error "$(tcp)")" = "$reason" ]
 }
 
+@test "a .pgpass file with group or world access is ignored, and libpq's warning says so as in psql" {
+    PGPASSFILE=$(pgpass right)
+    chmod 0644 "$PGPASSFILE"
+    warning="WARNING: password file \"$PGPASSFILE\" has group or world access; permissions should be u=rw (0600) or less"
+    reason="connection to server at \"127.0.0.1\", port $TCP_PORT failed: fe_sendauth: no password supplied"
+    run -69 --separate-stderr "$BIN/apr-quorum" -v --apr APR-000001 --vote approve -d "$(tcp)"
+    [ "$output" = "{\"ok\":false,\"result\":\"FAIL\",\"reason\":\"authentication_failed\",\"message\":\"authentication failed: ${reason//\"/\\\"}\"}" ]
+    [ "$stderr" = "$warning
+apr-quorum: authentication failed: $reason (authentication_failed)" ]
+    [ "$(votes)" = 0 ]
+    run -2 --separate-stderr psql -X -w -At -d "$(tcp)" -c 'SELECT 1'
+    [[ $stderr == "$warning"$'\n'* ]]
+}
+
 @test "no pg_hba.conf entry (a replication connection over TCP): 69 authentication_failed" {
     PGPASSFILE=$(pgpass right)
     run -69 --separate-stderr "$BIN/apr-quorum" -v --apr APR-000001 --vote approve -d "$(tcp) replication=true"

@@ -18,19 +18,27 @@ public final class Connection {
             keys.append("dbname")
             values.append(dbname)
         }
+        // What libpq prints on stderr while it connects is held back: server
+        // notices are not the tool's output (stderr carries one line per
+        // refusal), nor is the FATAL of a session ended as it started
+        // (pg_terminate_backend, a shutdown), which the first query reports.
+        // When the connect fails, it is passed on as libpq would have printed
+        // it (e.g. that a password file with group or world access was ignored).
+        var held: UnsafeMutablePointer<CChar>? = nil
+        var heldCount = 0
+        let sink = open_memstream(&held, &heldCount)
         let conn = withCStringArray(keys) { k in
-            withCStringArray(values) { v in PQconnectdbParams(k, v, 1) }
+            withCStringArray(values) { v in aprkit_connectdb_params(k, v, sink) }
         }
+        if let sink { fclose(sink) }
+        defer { free(held) }
         guard let conn else {
             throw PGError(kind: .unavailable, sqlstate: nil, message: "out of memory allocating a connection")
         }
-        // Server notices (NOTICE, WARNING) are not the tool's output: stderr
-        // carries one line per refusal and nothing else. libpq reads from
-        // the socket only inside a call, so nothing the server sends after
-        // the handshake (a notice, a FATAL that ends the session) can reach
-        // the default processor before this one replaces it.
+        // From here on libpq reads from the socket only inside a call.
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
         guard PQstatus(conn) == CONNECTION_OK else {
+            if let held, heldCount > 0 { _ = write(2, held, heldCount) }
             let failure = Connection.connectFailure(conn)
             PQfinish(conn)
             throw failure
