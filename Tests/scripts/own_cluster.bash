@@ -18,10 +18,11 @@ use_built_tools() {
     export ROOT BIN PATH
 }
 
-# start_own_cluster DATABASE: a scripts/pg-local cluster whose environment
-# is exported, with DATABASE created, migrated and made the default.
+# start_own_cluster DATABASE [PG-LOCAL-START-OPTION...]: a scripts/pg-local
+# cluster whose environment is exported, with DATABASE created, migrated and
+# made the default.
 start_own_cluster() {
-    eval "$("$ROOT/scripts/pg-local" start)"
+    eval "$("$ROOT/scripts/pg-local" start "${@:2}")"
     export PGHOST PGPORT PGUSER APRKIT_PG_DIR
     export PGDATABASE=$1
     createdb "$PGDATABASE"
@@ -30,4 +31,20 @@ start_own_cluster() {
 
 stop_own_cluster() {
     [[ -z ${APRKIT_PG_DIR:-} ]] || "$ROOT/scripts/pg-local" stop "$APRKIT_PG_DIR" || true
+}
+
+# free_tcp_port: a TCP port on 127.0.0.1 that nothing listens on now (a
+# connection to it is refused), from a random start so that concurrent runs
+# rarely pick the same one.
+free_tcp_port() {
+    local port i
+    for ((i = 0; i < 200; i++)); do
+        port=$((20000 + (RANDOM + i) % 30000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    echo "no free TCP port found on 127.0.0.1" >&2
+    return 1
 }
