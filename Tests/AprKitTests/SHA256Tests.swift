@@ -38,9 +38,9 @@ final class SHA256Tests: XCTestCase {
         let digest = SHA256.hash(Array("abc".utf8))
         XCTAssertEqual(digest.count, 32)
         XCTAssertEqual(digest.prefix(4), [0xba, 0x78, 0x16, 0xbf])
-        XCTAssertEqual(SHA256.hex(digest), hex("abc"))
-        XCTAssertEqual(SHA256.hex([0x00, 0x0f, 0xa0, 0xff]), "000fa0ff")
-        XCTAssertEqual(SHA256.hex([]), "")
+        XCTAssertEqual(Hex.encode(digest), hex("abc"))
+        XCTAssertEqual(Hex.encode([0x00, 0x0f, 0xa0, 0xff]), "000fa0ff")
+        XCTAssertEqual(Hex.encode([]), "")
     }
 
     /// A lazy sequence is fed through in blocks; more than one block here.
@@ -134,5 +134,18 @@ final class SHA256Tests: XCTestCase {
         let line = String(decoding: data, as: UTF8.self)
         XCTAssertTrue(line.hasSuffix("  \(path)\n"), line)
         return String(line.prefix(64))
+    }
+}
+
+final class HexTests: XCTestCase {
+    func testDecodesWhatItEncodes() {
+        let bytes: [UInt8] = Array(0...255)
+        XCTAssertEqual(Hex.decode(Hex.encode(bytes)), bytes)
+        XCTAssertEqual(Hex.decode("00FFab"), [0x00, 0xff, 0xab])
+        XCTAssertEqual(Hex.decode(""), [])
+    }
+
+    func testRefusesAnythingButPairsOfHexDigits() {
+        for text in ["0", "0g", "zz", "00 ", "0x00", "é0"] { XCTAssertNil(Hex.decode(text), text) }
     }
 }

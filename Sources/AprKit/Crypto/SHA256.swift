@@ -35,7 +35,7 @@ public enum SHA256 {
 
     /// The digest of `bytes` as 64 lowercase hex digits, as `sha256sum` prints it.
     public static func hexDigest(_ bytes: [UInt8]) -> String {
-        hex(hash(bytes))
+        Hex.encode(hash(bytes))
     }
 
     /// The digest of the file at `path` as 64 lowercase hex digits, read in
@@ -58,19 +58,7 @@ public enum SHA256 {
                 throw FileReadError(path: path, errno: errno)
             }
         }
-        return hex(context.finalize())
-    }
-
-    /// Lowercase hex of any bytes, e.g. a digest from `hash(_:)`.
-    public static func hex(_ bytes: [UInt8]) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        return Hex.encode(context.finalize())
     }
 
     /// One running digest over an `EVP_MD_CTX`: any number of `update`s,

@@ -35,7 +35,7 @@ struct FileDigest: Sendable, Equatable {
             size += n
             if let destination { try writeAll(destination, bytes, path: path) }
         }
-        return FileDigest(sha256: SHA256.hex(context.finalize()), size: size)
+        return FileDigest(sha256: Hex.encode(context.finalize()), size: size)
     }
 
     var json: JSONObject { ["sha256": .string(sha256), "size": .integer(Int64(size))] }

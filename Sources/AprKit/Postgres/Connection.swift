@@ -177,10 +177,6 @@ public final class Connection {
         return PGError(kind: kind, sqlstate: nil, message: message)
     }
 
-    /// The role the server authenticated: the identity every vote is cast as.
-    public var sessionUser: String? {
-        try? execute("SELECT session_user").value(0, 0)
-    }
 
     /// libpq's message as one line. Connection errors span lines: one
     /// `connection to server … failed: …` line per host tried, each maybe
