@@ -15,14 +15,6 @@
 
 bats_require_minimum_version 1.5.0
 
-# As root, the servers and their files belong to the postgres system user.
-as_pg() {
-    if ((EUID == 0)); then
-        (cd / && runuser -u postgres -- "$@")
-    else
-        "$@"
-    fi
-}
 
 # proposal TARGET: an authorize_build_step proposal, one JSON line.
 proposal() {
@@ -48,20 +40,8 @@ setup_file() {
 
     # S: a hot standby of A in A's directory, on its own socket directory
     # and on no TCP address (A's settings, copied, would take A's).
-    export STANDBY=$APRKIT_PG_DIR/standby
-    mkdir -p "$STANDBY/data" "$STANDBY/socket" "$STANDBY/log"
-    chmod 700 "$STANDBY/data"
-    if ((EUID == 0)); then chown postgres: "$STANDBY" "$STANDBY/data" "$STANDBY/socket" "$STANDBY/log"; fi
-    as_pg pg_basebackup -h "$PGHOST" -p "$PGPORT" -U postgres -D "$STANDBY/data" -R -X stream -c fast
-    as_pg tee -a "$STANDBY/data/postgresql.conf" >/dev/null <<EOF
-
-# the standby
-listen_addresses = ''
-unix_socket_directories = '$STANDBY/socket'
-hot_standby = on
-EOF
-    as_pg pg_ctl -D "$STANDBY/data" -l "$STANDBY/log/postgresql.log" -w -t 60 start >/dev/null
-    export S_SOCKET=$STANDBY/socket
+    start_standby
+    export S_SOCKET=$STANDBY_SOCKET
 
     # B: another cluster (port 5432 on its own socket directory).
     local b_env
@@ -75,10 +55,8 @@ EOF
 teardown_file() {
     if [[ -n ${B_PID:-} ]]; then kill -CONT "$B_PID" 2>/dev/null || true; fi
     if [[ -n ${B_DIR:-} ]]; then "$ROOT/scripts/pg-local" stop "$B_DIR" || true; fi
-    if [[ -f ${STANDBY:-}/data/postmaster.pid ]]; then
-        as_pg pg_ctl -D "$STANDBY/data" -m fast -w -t 30 stop >/dev/null || true
-    fi
     load own_cluster
+    stop_standby
     stop_own_cluster
 }
 
