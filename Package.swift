@@ -28,13 +28,18 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
             name: "CJansson",
             pkgConfig: "jansson",
             providers: [.apt(["libjansson-dev"])]
         ),
         // The schema is SQL files embedded at build time (Sources/AprKit/SQL):
         // a byte array each, no Foundation and no bundle to install.
-        .target(name: "AprKit", dependencies: ["CLibPQ", "CJansson"], resources: [.embedInCode("SQL")]),
+        .target(name: "AprKit", dependencies: ["CLibPQ", "CJansson", "CCrypto"], resources: [.embedInCode("SQL")]),
         .target(
             name: "AprCLI",
             dependencies: [

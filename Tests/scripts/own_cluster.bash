@@ -18,10 +18,11 @@ use_built_tools() {
     export ROOT BIN PATH
 }
 
-# start_own_cluster DATABASE: a scripts/pg-local cluster whose environment
-# is exported, with DATABASE created, migrated and made the default.
+# start_own_cluster DATABASE [PG-LOCAL-START-OPTION...]: a scripts/pg-local
+# cluster whose environment is exported, with DATABASE created, migrated and
+# made the default.
 start_own_cluster() {
-    eval "$("$ROOT/scripts/pg-local" start)"
+    eval "$("$ROOT/scripts/pg-local" start "${@:2}")"
     export PGHOST PGPORT PGUSER APRKIT_PG_DIR
     export PGDATABASE=$1
     createdb "$PGDATABASE"
@@ -30,4 +31,57 @@ start_own_cluster() {
 
 stop_own_cluster() {
     [[ -z ${APRKIT_PG_DIR:-} ]] || "$ROOT/scripts/pg-local" stop "$APRKIT_PG_DIR" || true
+}
+
+# free_tcp_port: a TCP port on 127.0.0.1 that nothing listens on now (a
+# connection to it is refused), from a random start so that concurrent runs
+# rarely pick the same one.
+free_tcp_port() {
+    local port i
+    for ((i = 0; i < 200; i++)); do
+        port=$((20000 + (RANDOM + i) % 30000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    echo "no free TCP port found on 127.0.0.1" >&2
+    return 1
+}
+
+# as_pg CMD...: run CMD as the postgres system user when root (the servers
+# and their files belong to it), as this user otherwise.
+as_pg() {
+    if ((EUID == 0)); then
+        (cd / && runuser -u postgres -- "$@")
+    else
+        "$@"
+    fi
+}
+
+# start_standby: a hot standby of the own cluster, cloned with pg_basebackup
+# -R into $APRKIT_PG_DIR/standby (which the postgres user can reach), on a
+# socket directory of its own and no TCP address, so nothing clashes with
+# the primary. Exports STANDBY (its directory) and STANDBY_SOCKET.
+start_standby() {
+    export STANDBY=$APRKIT_PG_DIR/standby STANDBY_SOCKET=$APRKIT_PG_DIR/standby/socket
+    mkdir -p "$STANDBY/data" "$STANDBY_SOCKET" "$STANDBY/log"
+    chmod 700 "$STANDBY/data"
+    if ((EUID == 0)); then chown postgres: "$STANDBY" "$STANDBY/data" "$STANDBY_SOCKET" "$STANDBY/log"; fi
+    as_pg pg_basebackup -h "$PGHOST" -p "$PGPORT" -U postgres -D "$STANDBY/data" -R -X stream -c fast
+    as_pg tee -a "$STANDBY/data/postgresql.conf" >/dev/null <<CONF
+
+# the standby
+listen_addresses = ''
+unix_socket_directories = '$STANDBY_SOCKET'
+hot_standby = on
+CONF
+    as_pg pg_ctl -D "$STANDBY/data" -l "$STANDBY/log/postgresql.log" -w -t 60 start >/dev/null
+}
+
+# stop_standby: stops the standby start_standby started, if it runs.
+stop_standby() {
+    if [[ -f ${STANDBY:-}/data/postmaster.pid ]]; then
+        as_pg pg_ctl -D "$STANDBY/data" -m fast -w -t 30 stop >/dev/null || true
+    fi
 }

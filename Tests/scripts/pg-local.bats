@@ -125,11 +125,39 @@ wal_level=replica" ]
     [ ! -e "$long" ]
 }
 
+@test "start --tcp PORT also listens on 127.0.0.1:PORT, where logins need a scram password" {
+    load own_cluster
+    port=$(free_tcp_port)
+    start --tcp "$port"
+    [ "${#lines[@]}" -eq 5 ]
+    [ "$PGPORT" = "$port" ]
+    [ "$PGHOST" = "$APRKIT_PG_DIR/socket" ]
+    # The socket stays trusted.
+    run -0 --separate-stderr psql -X -At -c "show listen_addresses" -c "show password_encryption"
+    [ "$output" = "127.0.0.1
+scram-sha-256" ]
+    psql -X -q -c "CREATE ROLE tcp_user LOGIN PASSWORD 'right'"
+    run -0 --separate-stderr psql -X -At -c "SELECT rolpassword LIKE 'SCRAM-SHA-256\$%' FROM pg_authid WHERE rolname = 'tcp_user'"
+    [ "$output" = t ]
+    tcp="host=127.0.0.1 port=$port dbname=postgres user=tcp_user"
+    PGPASSWORD=right run -0 --separate-stderr psql -X -At -d "$tcp" -c 'SELECT inet_server_port()'
+    [ "$output" = "$port" ]
+    PGPASSWORD=wrong run -2 --separate-stderr psql -X -At -d "$tcp" -c 'SELECT 1'
+    [[ $stderr == *'password authentication failed for user "tcp_user"'* ]]
+    run -2 --separate-stderr psql -X -w -At -d "$tcp" -c 'SELECT 1'
+    [[ $stderr == *"no password supplied"* ]]
+}
+
 @test "bad usage exits 64" {
     run -64 --separate-stderr "$PG_LOCAL"
     run -64 --separate-stderr "$PG_LOCAL" frobnicate
     run -64 --separate-stderr "$PG_LOCAL" stop
     run -64 --separate-stderr "$PG_LOCAL" start a b
+    run -64 --separate-stderr "$PG_LOCAL" start --tcp
+    run -64 --separate-stderr "$PG_LOCAL" start --tcp 0
+    run -64 --separate-stderr "$PG_LOCAL" start --tcp 65536
+    run -64 --separate-stderr "$PG_LOCAL" start --tcp http
+    run -64 --separate-stderr "$PG_LOCAL" start --tcp 5432 a b
     run -0 --separate-stderr "$PG_LOCAL" --help
     [[ $output == usage:* ]]
 }

@@ -8,14 +8,6 @@
 
 bats_require_minimum_version 1.5.0
 
-# As root, the server and its files belong to the postgres system user.
-as_pg() {
-    if ((EUID == 0)); then
-        (cd / && runuser -u postgres -- "$@")
-    else
-        "$@"
-    fi
-}
 
 setup_file() {
     load own_cluster
@@ -25,28 +17,13 @@ setup_file() {
     psql -X -q -v ON_ERROR_STOP=1 -c "CREATE ROLE owner_a LOGIN" \
         -c "SELECT apr_approver_set('owner_a', 'owner')" >/dev/null
 
-    # The standby lives inside the primary's directory (which the postgres
-    # user can reach) on its own socket directory, so the ports cannot clash.
-    export STANDBY=$APRKIT_PG_DIR/standby
-    mkdir -p "$STANDBY/data" "$STANDBY/socket" "$STANDBY/log"
-    chmod 700 "$STANDBY/data"
-    if ((EUID == 0)); then chown postgres: "$STANDBY" "$STANDBY/data" "$STANDBY/socket" "$STANDBY/log"; fi
-    as_pg pg_basebackup -h "$PGHOST" -p "$PGPORT" -U postgres -D "$STANDBY/data" -R -X stream -c fast
-    as_pg tee -a "$STANDBY/data/postgresql.conf" >/dev/null <<EOF
-
-# the standby
-unix_socket_directories = '$STANDBY/socket'
-hot_standby = on
-EOF
-    as_pg pg_ctl -D "$STANDBY/data" -l "$STANDBY/log/postgresql.log" -w -t 60 start >/dev/null
-    export STANDBY_DB="host=$STANDBY/socket port=$PGPORT dbname=$PGDATABASE"
+    start_standby
+    export STANDBY_DB="host=$STANDBY_SOCKET port=$PGPORT dbname=$PGDATABASE"
 }
 
 teardown_file() {
-    if [[ -f ${STANDBY:-}/data/postmaster.pid ]]; then
-        as_pg pg_ctl -D "$STANDBY/data" -m fast -w -t 30 stop >/dev/null || true
-    fi
     load own_cluster
+    stop_standby
     stop_own_cluster
 }
 

@@ -1,5 +1,17 @@
 /// Lowercase hex, as PostgreSQL's encode(..., 'hex') and sha256sum write it.
 public enum Hex {
+    /// Two lowercase digits a byte, e.g. a digest from `SHA256.hash(_:)`.
+    public static func encode(_ bytes: [UInt8]) -> String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// The bytes `text` spells, two lowercase or uppercase digits a byte; nil
     /// for anything else.
     public static func decode(_ text: String) -> [UInt8]? {

@@ -29,6 +29,8 @@ public struct Refusal: Error, Sendable {
             // an aprkit-class SQLSTATE too).
             self.init(error.message, error.detail ?? error.message,
                       status: Reasons.isRegistered(error.message) ? Reasons.exitStatus(of: error.message) : status)
+        case .unavailable where error.sqlstate?.hasPrefix("28") == true:
+            self.init("authentication_failed", "authentication failed: \(error.message)")
         case .unavailable:
             self.init("database_unavailable", "cannot reach the database: \(error.message)")
         case .retryable:

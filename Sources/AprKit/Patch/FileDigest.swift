@@ -21,7 +21,7 @@ struct FileDigest: Sendable, Equatable {
         let chunk = 64 * 1024
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
         defer { buffer.deallocate() }
-        var hasher = SHA256Hasher()
+        var context = SHA256.Context()
         var size = 0
         while true {
             let n = read(source, buffer.baseAddress, chunk)
@@ -31,11 +31,11 @@ struct FileDigest: Sendable, Equatable {
             }
             if n == 0 { break }
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-            hasher.update(bytes)
+            context.update(bytes)
             size += n
             if let destination { try writeAll(destination, bytes, path: path) }
         }
-        return FileDigest(sha256: SHA256.hex(hasher.finalize()), size: size)
+        return FileDigest(sha256: Hex.encode(context.finalize()), size: size)
     }
 
     var json: JSONObject { ["sha256": .string(sha256), "size": .integer(Int64(size))] }

@@ -7,10 +7,22 @@ extension Connection {
     /// connects where the tool did.
     public var libpqEnvironment: [String: String] {
         var env: [String: String] = [:]
-        if let db = PQdb(handle) { env["PGDATABASE"] = String(cString: db) }
-        if let user = PQuser(handle) { env["PGUSER"] = String(cString: user) }
-        if let host = PQhost(handle) { env["PGHOST"] = String(cString: host) }
-        if let port = PQport(handle) { env["PGPORT"] = String(cString: port) }
+        env["PGDATABASE"] = database
+        env["PGUSER"] = user
+        env["PGHOST"] = host
+        env["PGPORT"] = port
         return env.filter { !$0.value.isEmpty }
+    }
+
+    /// The server this connection reached: of a host list, the one libpq
+    /// settled on; for a Unix socket, its directory.
+    public var host: String { string(PQhost(handle)) }
+    public var port: String { string(PQport(handle)) }
+    public var database: String { string(PQdb(handle)) }
+    /// The user the connection logged in as.
+    public var user: String { string(PQuser(handle)) }
+
+    private func string(_ cString: UnsafePointer<CChar>?) -> String {
+        cString.map { String(cString: $0) } ?? ""
     }
 }

@@ -8,7 +8,9 @@ public final class Connection {
 
     /// Connects with libpq's defaults and environment (`PGHOST`, `PGSERVICE`,
     /// `.pgpass`, …); `dbname`, when given, may be a database name or a full
-    /// conninfo string or URI, as with psql's `-d`.
+    /// conninfo string or URI, as with psql's `-d`. libpq's own blocking
+    /// connect runs the handshake, so a host list, connect_timeout (per
+    /// host), target_session_attrs and sslmode behave exactly as in psql.
     public init(dbname: String? = nil, applicationName: String) throws(PGError) {
         var keys: [String] = ["fallback_application_name"]
         var values: [String] = [applicationName]
@@ -16,65 +18,59 @@ public final class Connection {
             keys.append("dbname")
             values.append(dbname)
         }
+        // What libpq prints on stderr while it connects is held back: server
+        // notices are not the tool's output (stderr carries one line per
+        // refusal), nor is the FATAL of a session ended as it started
+        // (pg_terminate_backend, a shutdown), which the first query reports.
+        // When the connect fails, it is passed on as libpq would have printed
+        // it (e.g. that a password file with group or world access was ignored).
+        var held: UnsafeMutablePointer<CChar>? = nil
+        var heldCount = 0
+        let sink = open_memstream(&held, &heldCount)
         let conn = withCStringArray(keys) { k in
-            withCStringArray(values) { v in PQconnectStartParams(k, v, 1) }
+            withCStringArray(values) { v in aprkit_connectdb_params(k, v, sink) }
         }
+        if let sink { fclose(sink) }
+        defer { free(held) }
         guard let conn else {
             throw PGError(kind: .unavailable, sqlstate: nil, message: "out of memory allocating a connection")
         }
-        // Server notices (NOTICE, WARNING) are not the tool's output: stderr
-        // carries one line per refusal and nothing else. Set before the
-        // handshake, so that not even a FATAL that ends a session as it
-        // starts (pg_terminate_backend, a shutdown) is printed by libpq.
+        // From here on libpq reads from the socket only inside a call.
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
-        if let failure = Connection.completeHandshake(conn) {
+        guard PQstatus(conn) == CONNECTION_OK else {
+            if let held, heldCount > 0 { _ = write(2, held, heldCount) }
+            let failure = Connection.connectFailure(conn)
             PQfinish(conn)
-            throw PGError(kind: .unavailable, sqlstate: nil, message: failure)
+            throw failure
         }
         handle = conn
     }
 
-    /// Drives libpq's non-blocking handshake to its end, as PQconnectdbParams
-    /// would, within connect_timeout (PGCONNECT_TIMEOUT) when one is set.
-    /// Returns why it failed, or nil once connected.
-    private static func completeHandshake(_ conn: OpaquePointer) -> String? {
-        let failed = { trimmedMessage(PQerrorMessage(conn)) }
-        guard PQstatus(conn) != CONNECTION_BAD else { return failed() }
-        let timeout = connectTimeoutSeconds(conn)
-        let deadline = timeout > 0 ? monotonicSeconds() + Double(timeout) : nil
-        var state = PGRES_POLLING_WRITING
-        while true {
-            switch state {
-            case PGRES_POLLING_OK: return PQstatus(conn) == CONNECTION_OK ? nil : failed()
-            case PGRES_POLLING_FAILED: return failed()
-            default: break
-            }
-            var fds = [pollfd(fd: PQsocket(conn), events: Int16(state == PGRES_POLLING_READING ? POLLIN : POLLOUT), revents: 0)]
-            let wait = deadline.map { Int32(max(0, ($0 - monotonicSeconds()) * 1000)) } ?? -1
-            let ready = poll(&fds, 1, wait)
-            if ready < 0 && errno == EINTR { continue }
-            if ready == 0 { return "timeout expired after \(timeout) s (connect_timeout)" }
-            state = PQconnectPoll(conn)
+    /// Why a connection attempt failed, in libpq's words. A login the server
+    /// refused (wrong or missing password, no such role, no pg_hba.conf entry)
+    /// carries SQLSTATE class 28, as the server's own FATAL does, so that it
+    /// is told apart from a server that could not be reached. libpq keeps
+    /// no SQLSTATE of a failed connect, so the server's (English) words tell.
+    static func connectFailure(_ conn: OpaquePointer) -> PGError {
+        let message = trimmedMessage(PQerrorMessage(conn))
+        let sqlstate: String?
+        if PQconnectionNeedsPassword(conn) == 1 || message.contains("password authentication failed")
+            || message.contains("no password supplied") {
+            sqlstate = "28P01"  // invalid_password
+        } else if message.contains("authentication failed") || message.contains("no pg_hba.conf entry")
+            || message.contains("pg_hba.conf rejects") || message.contains("is not permitted to log in")
+            || isMissingRole(message) {
+            sqlstate = "28000"  // invalid_authorization_specification
+        } else {
+            sqlstate = nil
         }
+        return PGError(kind: .unavailable, sqlstate: sqlstate, message: message)
     }
 
-    private static func connectTimeoutSeconds(_ conn: OpaquePointer) -> Int {
-        guard let options = PQconninfo(conn) else { return 0 }
-        defer { PQconninfoFree(options) }
-        var option = options
-        while let keyword = option.pointee.keyword {
-            if String(cString: keyword) == "connect_timeout", let value = option.pointee.val {
-                return Int(String(cString: value)) ?? 0
-            }
-            option += 1
-        }
-        return 0
-    }
-
-    private static func monotonicSeconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    /// `FATAL:  role "x" does not exist` (a database that does not exist
+    /// is not a login failure).
+    private static func isMissingRole(_ message: String) -> Bool {
+        message.contains(#/FATAL:  role ".*" does not exist/#)
     }
 
     deinit { PQfinish(handle) }
@@ -192,20 +188,24 @@ public final class Connection {
                       detail: "a text for the database holds a NUL byte; nothing was sent")
     }
 
-    /// The role the server authenticated: the identity every vote is cast as.
-    public var sessionUser: String? {
-        try? execute("SELECT session_user").value(0, 0)
-    }
 
+    /// libpq's message as one line. Connection errors span lines: one
+    /// `connection to server … failed: …` line per host tried, each maybe
+    /// followed by tab-indented hint lines ("\tIs the server running…"),
+    /// which are dropped. The last host's line says why the attempt failed in
+    /// the end; a note libpq adds after it ("password retrieved from file …")
+    /// is kept on the same line.
     static func trimmedMessage(_ cString: UnsafePointer<CChar>?) -> String {
         guard let cString else { return "unknown libpq error" }
         var text = String(cString: cString)
         while text.last == "\n" || text.last == " " { text.removeLast() }
         if text.hasPrefix("ERROR:  ") { text.removeFirst(8) }
-        // libpq's connection errors span lines; the last one says why. Lines
-        // that start with a tab only continue a hint ("\tThis probably means…").
         let lines = text.split(separator: "\n").filter { !$0.hasPrefix("\t") }
-        return lines.last.map(String.init) ?? text
+        guard let last = lines.last else { return text }
+        guard let attempt = lines.lastIndex(where: { $0.hasPrefix("connection to server ") }) else {
+            return String(last)
+        }
+        return lines[attempt...].joined(separator: "; ")
     }
 }
 
