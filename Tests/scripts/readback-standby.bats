@@ -52,8 +52,10 @@ wait_for_replay() {
     : >"$head"
     run -0 --separate-stderr "$BIN/readback" -d "$STANDBY_DB" --checklist ledger \
         --ledger-head "$head" --write-ledger-head "$head"
-    [ "${#lines[@]}" -eq 3 ]
-    [[ ${lines[2]} == '{"ok":true,"checklist":"ledger",'* ]]
+    # One line per item, then the summary.
+    items=$(grep -c '^-- name:' "$ROOT/Sources/AprKit/SQL/checklists/ledger.checklist.sql")
+    [ "${#lines[@]}" -eq $((items + 1)) ]
+    [[ ${lines[-1]} == '{"ok":true,"checklist":"ledger",'* ]]
     [ -z "$stderr" ]
     run -0 psql -X -At -c "SELECT seq || ' ' || hash FROM gov_ledger ORDER BY seq DESC LIMIT 1"
     [ "$(cat "$head")" = "$output" ]

@@ -124,7 +124,8 @@ teardown() { runbook_teardown; }
 @test "a readback item changed behind the tools' back fails readback and names it" {
     local_cluster
     run -0 "$ROOT/bin/owner-runbook" --local
-    sql "UPDATE governance_build_authorization SET commit_allowed = true"
+    # A superuser going behind the functions: past the writer guard too.
+    sql "SET aprkit.writer = on; UPDATE governance_build_authorization SET commit_allowed = true"
     apr=$(sql "SELECT request_ref FROM governance_build_authorization")
     run -1 --separate-stderr readback --checklist post-grant --param apr="$apr" \
         --param target=DOT_C1_VOCAB_BUILD --param handler_ref=apr-execute:authorize_build_step \
