@@ -34,8 +34,13 @@ expected() { grep "^$1" "$FIXTURE/release-1.expected"; }
     [[ $(jq -r '.ok' <<<"$output") == true ]]
     # The new migration and every repeatable file applied; the first
     # release's four checksums recorded again as the sha256 of the bytes.
-    newer=$(cd "$ROOT/Sources/AprKit/SQL/migrations" && ls [0-9]*.sql | cut -c1-3 | awk '$1 > "004"' | paste -sd' ')
-    [[ $(jq -r '[.applied[] | select(.kind == "versioned") | .version] | join(" ")' <<<"$output") == "$newer" ]]
+    local newer=() file version
+    for file in "$ROOT"/Sources/AprKit/SQL/migrations/[0-9]*.sql; do
+        version=${file##*/}
+        version=${version:0:3}
+        if ((10#$version > 4)); then newer+=("$version"); fi
+    done
+    [[ $(jq -r '[.applied[] | select(.kind == "versioned") | .version] | join(" ")' <<<"$output") == "${newer[*]}" ]]
     [[ $(jq -r '[.applied[] | select(.kind == "repeatable")] | length' <<<"$output") -ge 10 ]]
     [[ $(jq -r '[.rechecksummed[].version] | join(" ")' <<<"$output") == "001 002 003 004" ]]
 
