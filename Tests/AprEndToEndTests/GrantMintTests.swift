@@ -302,7 +302,7 @@ final class GrantMintTests: XCTestCase {
 
     func testExpireDueExpiresEachDueGrantOnceWithALineEach() throws {
         let due = try db.approved()
-        let fresh = try db.approved()
+        let fresh = try db.approved(Fixtures.buildStep(target: "DOT_C1_OTHER_BUILD"))
         XCTAssertEqual(try grantMint(stdin: due.line).status, 0)
         XCTAssertEqual(try grantMint(stdin: fresh.line).status, 0)
         try db.bypassingTriggers("UPDATE governance_build_authorization SET granted_at = now() - interval '2 hours', expires_at = now() - interval '1 hour' WHERE request_ref = '\(due.code)'")
