@@ -105,6 +105,24 @@ final class TrustBoundaryTests: XCTestCase {
         XCTAssertEqual((run.json["proposed_action"] as? [String: Any])?["target"] as? String, "DOT_C1_VOCAB_BUILD")
     }
 
+    /// A role that may create schemas makes one named after itself, which
+    /// is first on the default search_path, and plants a look-alike of
+    /// apr_vote in it: the tools pin their search_path, so the vote is
+    /// recorded by the real function.
+    func testASchemaNamedAfterTheRoleCannotTakeItsVote() throws {
+        let apr = try db.propose()
+        try db.connect().executeScript("GRANT CREATE ON DATABASE \(db.name) TO owner1")
+        try db.connect(as: "owner1").executeScript("""
+            CREATE SCHEMA owner1;
+            CREATE FUNCTION owner1.apr_vote(text, text, text) RETURNS jsonb LANGUAGE sql
+                AS $$ SELECT '{"planted": true}'::jsonb $$;
+            """)
+        let run = try quorum(["--vote", "approve"], as: "owner1", stdin: apr.line)
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertFalse(run.stdout.contains("planted"), run.description)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_votes WHERE apr_code = $1 AND approver = 'owner1'", [apr.code]), "1")
+    }
+
     // MARK: 4. privileged sessions and closed tables
 
     /// A role holding pg_write_all_data writes no table behind the functions:
@@ -132,18 +150,25 @@ final class TrustBoundaryTests: XCTestCase {
 
     /// Proposing, voting and executing refuse a privileged session: a
     /// CREATEROLE role (which could grant itself pg_write_all_data), a member
-    /// of pg_write_all_data, a member of a superuser role.
+    /// of pg_write_all_data, of a superuser role, of the roles that run
+    /// programs or touch files as the server, and the database owner.
     func testPrivilegedSessionsCannotProposeVoteOrExecute() throws {
         try TestCluster.ensureRole("trust_creator", groups: ["apr_proposer", "apr_executor"])
         try db.connect().executeScript("ALTER ROLE trust_creator CREATEROLE")
         try TestCluster.ensureRole("trust_member", groups: ["pg_write_all_data", "apr_proposer", "apr_executor"])
         try TestCluster.ensureRole("trust_su_member", groups: ["postgres", "apr_proposer", "apr_executor"])
-        for role in ["trust_creator", "trust_member", "trust_su_member"] {
+        try TestCluster.ensureRole("trust_program", groups: ["pg_execute_server_program", "apr_proposer", "apr_executor"])
+        try TestCluster.ensureRole("trust_files", groups: ["pg_write_server_files", "apr_proposer", "apr_executor"])
+        try TestCluster.ensureRole("trust_reader", groups: ["pg_read_server_files", "apr_proposer", "apr_executor"])
+        try TestCluster.ensureRole("trust_dbowner", groups: ["apr_proposer", "apr_executor"])
+        try db.connect().executeScript("ALTER DATABASE \(db.name) OWNER TO trust_dbowner")
+        let roles = ["trust_creator", "trust_member", "trust_su_member", "trust_program", "trust_files", "trust_reader", "trust_dbowner"]
+        for role in roles {
             try db.scalar("SELECT apr_approver_set($1, 'owner')", [role])
         }
         let apr = try db.propose().code
         let approved = try db.approved().code
-        for role in ["trust_creator", "trust_member", "trust_su_member"] {
+        for role in roles {
             try assertRefused("SELECT apr_vote('\(apr)', 'approve', NULL)", as: role, "privileged_session")
             try assertRefused("SELECT apr_propose('authorize_build_step', 'authorize_build_step', '{\"target\": \"X\", \"manifest_hash\": \"\(String(repeating: "a", count: 64))\", \"ttl_seconds\": 60}', 'S', 'r')",
                               as: role, "privileged_session")

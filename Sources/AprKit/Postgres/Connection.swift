@@ -43,6 +43,19 @@ public final class Connection {
             PQfinish(conn)
             throw failure
         }
+        // Every name the tools use resolves in pg_catalog (searched first
+        // when not listed) or in the schema aprkit installs, never in a
+        // schema a role made for itself ("$user") nor in a temp schema that
+        // shadows a table (pg_temp listed last): a planted look-alike cannot
+        // take a vote, a migration record or a readback.
+        let pinned = PQexec(conn, "SET search_path = public, pg_temp")
+        let pinnedOK = PQresultStatus(pinned) == PGRES_COMMAND_OK
+        PQclear(pinned)
+        guard pinnedOK else {
+            let failure = PGError(kind: .unavailable, sqlstate: nil, message: Connection.trimmedMessage(PQerrorMessage(conn)))
+            PQfinish(conn)
+            throw failure
+        }
         handle = conn
     }
 

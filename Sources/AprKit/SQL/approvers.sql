@@ -6,8 +6,12 @@
 -- what it does would prove nothing: it can bypass the invariants itself. A
 -- session is privileged when its role is superuser, BYPASSRLS or CREATEROLE
 -- (a CREATEROLE role can grant itself pg_write_all_data), or is a member,
--- directly or not, of a superuser role, of pg_write_all_data, or of the
--- schema owner (who owns the tables and can switch their guards off).
+-- directly or not, of a superuser role, of pg_write_all_data, of the roles
+-- that run programs or write and read files as the server
+-- (pg_execute_server_program, pg_write_server_files, pg_read_server_files:
+-- each reaches the data directory), of the schema owner (who owns the
+-- tables and can switch their guards off), or of the database owner (who
+-- can rename the schema aprkit lives in and put another in its place).
 CREATE OR REPLACE FUNCTION apr_session_is_privileged() RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -15,7 +19,11 @@ AS $$
     SELECT coalesce((
         SELECT s.rolsuper OR s.rolbypassrls OR s.rolcreaterole
             OR pg_has_role(s.oid, 'pg_write_all_data', 'MEMBER')
+            OR pg_has_role(s.oid, 'pg_execute_server_program', 'MEMBER')
+            OR pg_has_role(s.oid, 'pg_write_server_files', 'MEMBER')
+            OR pg_has_role(s.oid, 'pg_read_server_files', 'MEMBER')
             OR pg_has_role(s.oid, (SELECT relowner FROM pg_class WHERE oid = 'public.apr_requests'::regclass), 'MEMBER')
+            OR pg_has_role(s.oid, (SELECT datdba FROM pg_database WHERE datname = current_database()), 'MEMBER')
             OR EXISTS (SELECT 1 FROM pg_roles su WHERE su.rolsuper AND pg_has_role(s.oid, su.oid, 'MEMBER'))
           FROM pg_roles s WHERE s.rolname = session_user), true)
 $$;
@@ -36,8 +44,13 @@ BEGIN
                WHEN s.rolbypassrls THEN 'a BYPASSRLS role'
                WHEN s.rolcreaterole THEN 'a CREATEROLE role'
                WHEN pg_has_role(s.oid, 'pg_write_all_data', 'MEMBER') THEN 'a member of pg_write_all_data'
+               WHEN pg_has_role(s.oid, 'pg_execute_server_program', 'MEMBER') THEN 'a member of pg_execute_server_program'
+               WHEN pg_has_role(s.oid, 'pg_write_server_files', 'MEMBER') THEN 'a member of pg_write_server_files'
+               WHEN pg_has_role(s.oid, 'pg_read_server_files', 'MEMBER') THEN 'a member of pg_read_server_files'
                WHEN pg_has_role(s.oid, (SELECT relowner FROM pg_class WHERE oid = 'public.apr_requests'::regclass), 'MEMBER')
                    THEN 'the schema owner or a member of it'
+               WHEN pg_has_role(s.oid, (SELECT datdba FROM pg_database WHERE datname = current_database()), 'MEMBER')
+                   THEN 'the database owner or a member of it'
                ELSE 'a member of a superuser role'
            END INTO why
       FROM pg_roles s WHERE s.rolname = session_user;
