@@ -118,79 +118,79 @@ final class MigratorTests: XCTestCase {
         XCTAssertEqual(try db.contentDigest(), before, "no row of any table changed")
     }
 
-    /// A file that ended gov-migrate's transaction, ran on, and failed: what
-    /// it ran before its COMMIT is committed, and gov-migrate says so.
-    /// The escape: the first file turns standard_conforming_strings off for
-    /// the session, so the server reads the second file's '\'' as a quote
-    /// where the check (which reads the script with it on) sees a string run
-    /// on over the COMMIT.
-    func testAFileThatEndsTheTransactionAndFailsIsAStopNotARollback() throws {
+    /// The old escape: the first file turned standard_conforming_strings off
+    /// for the session, so the server read the second file's '\'' as a
+    /// quote where the check (which reads scripts with it on) saw a string
+    /// running on over the COMMIT. Every file now starts from a reset
+    /// session with it on: the server reads the file as the check did, the
+    /// string never ends, and nothing of the file runs.
+    func testASessionSettingOfOneFileDoesNotCarryIntoTheNext() throws {
         let db = try TestDatabase()
         let off = try write("a-strings-off.sql", "SET standard_conforming_strings = off;\n")
         let file = try write("b-escape.sql", #"CREATE TABLE t(i int); SELECT '\''; COMMIT; SELECT ''; DO $$ BEGIN RAISE EXCEPTION 'x'; END $$;"#)
         let run = try migrate(db, [off, file])
-        XCTAssertEqual(run.status, 3, run.description)
-        XCTAssertEqual(run.json["reason"] as? String, "migration_escaped_transaction")
-        XCTAssertEqual(run.json["result"] as? String, "STOP")
-        XCTAssertEqual(run.json["recorded"] as? Bool, false)
-        XCTAssertEqual(run.json["transaction_control"] as? [String], ["COMMIT"])
+        XCTAssertEqual(run.status, 1, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "migration_failed")
         XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
-        XCTAssertTrue(run.stderr.contains("ended gov-migrate's transaction"), run.stderr)
-        XCTAssertTrue(run.stderr.contains("must be checked and undone by hand"), run.stderr)
-        XCTAssertTrue(run.stderr.contains("NOT recorded"), run.stderr)
-        XCTAssertFalse(run.stderr.contains("rolled back"), run.stderr)
-        // What the server did: the table before the COMMIT is committed; the
-        // file is not recorded (the one before it is).
-        XCTAssertEqual(try db.scalar("SELECT to_regclass('t') IS NOT NULL"), "t")
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('t') IS NULL"), "t", "nothing of the file ran")
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_migrations WHERE version = 'b-escape'"), "0")
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_ledger WHERE event = 'migrate' AND subject = 'b-escape'"), "0")
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_migrations WHERE version = 'a-strings-off'"), "1")
     }
 
-    /// The same escape from the environment, in a file that runs to its end:
-    /// everything it ran is committed; still a STOP, still not recorded.
-    func testAFileThatEndsTheTransactionAndSucceedsIsAStopToo() throws {
+    /// A file that points the session's search_path elsewhere: the next
+    /// file's tables still land in public, and its record is written by
+    /// the schema's own function.
+    func testASearchPathSetByOneFileDoesNotCarryIntoTheNext() throws {
         let db = try TestDatabase()
-        let file = try write("escape-ok.sql", #"CREATE TABLE t(i int); SELECT '\''; COMMIT; SELECT ''; CREATE TABLE u(i int);"#)
-        let run = try Tool.run("gov-migrate", ["-d", db.conninfo(), file],
-                               env: ["PGOPTIONS": "-c standard_conforming_strings=off"])
-        XCTAssertEqual(run.status, 3, run.description)
-        XCTAssertEqual(run.json["reason"] as? String, "migration_escaped_transaction")
+        let away = try write("a-path.sql", "SET search_path = pg_temp, public;\n")
+        let file = try write("b-table.sql", "CREATE TABLE b_table(i int);\n")
+        let run = try migrate(db, [away, file])
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('public.b_table') IS NOT NULL"), "t")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_migrations WHERE version = 'b-table'"), "1")
+    }
+
+    /// The same escape from the environment (PGOPTIONS, or a role's or a
+    /// database's default): gov-migrate sets standard_conforming_strings on
+    /// for every file, so no variant of it ends the transaction.
+    func testTheEnvironmentCannotTurnStandardStringsOffUnderAFile() throws {
+        let db = try TestDatabase()
+        let scripts = [
+            "escape-ok": #"CREATE TABLE t(i int); SELECT '\''; COMMIT; SELECT ''; CREATE TABLE u(i int);"#,
+            "reopen": #"CREATE TABLE t(i int); SELECT '\''; COMMIT; BEGIN; SELECT ''; CREATE TABLE u(i int);"#,
+            "reopen-fail": #"CREATE TABLE t(i int); SELECT '\''; COMMIT; BEGIN; SELECT ''; DO $$ BEGIN RAISE EXCEPTION 'x'; END $$;"#,
+        ]
+        for (name, sql) in scripts.sorted(by: { $0.key < $1.key }) {
+            let file = try write("\(name).sql", sql)
+            let before = try db.contentDigest()
+            let run = try Tool.run("gov-migrate", ["-d", db.conninfo(), file],
+                                   env: ["PGOPTIONS": "-c standard_conforming_strings=off"])
+            XCTAssertEqual(run.status, 1, "\(name): \(run.description)")
+            XCTAssertEqual(run.json["reason"] as? String, "migration_failed", name)
+            XCTAssertEqual(try db.scalar("SELECT to_regclass('t') IS NULL AND to_regclass('u') IS NULL"), "t", name)
+            XCTAssertEqual(try db.contentDigest(), before, "\(name) wrote nothing")
+        }
+    }
+
+    /// A migrator that cannot get the migration lock within --lock-timeout
+    /// gives up with database_busy, naming the session that holds it, and
+    /// writes nothing.
+    func testABusyLockNamesItsHolder() throws {
+        let db = try TestDatabase()
+        let holder = try db.connect()
+        try holder.execute("SELECT set_config('application_name', 'holding-migrator', false)")
+        try holder.execute("SELECT pg_advisory_lock(1634758763, 1)")
+        let before = try db.contentDigest()
+        let run = try migrate(db, ["--lock-timeout", "300ms"])
+        XCTAssertEqual(run.status, 75, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "database_busy")
+        XCTAssertTrue(run.stderr.contains("holding-migrator"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("pid "), run.stderr)
         XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
-        XCTAssertTrue(run.stderr.contains("and those after it"), run.stderr)
-        XCTAssertEqual(try db.scalar("SELECT to_regclass('t') IS NOT NULL AND to_regclass('u') IS NOT NULL"), "t")
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_migrations WHERE version = 'escape-ok'"), "0")
-    }
-
-    /// A file that commits and opens a transaction of its own is inside a
-    /// transaction when it ends, but not gov-migrate's: its id tells. What it
-    /// ran after its BEGIN is rolled back; what it ran before its COMMIT stays.
-    func testAFileThatOpensATransactionOfItsOwnIsCaughtByTheTransactionId() throws {
-        let db = try TestDatabase()
-        let file = try write("reopen.sql", #"CREATE TABLE t(i int); SELECT '\''; COMMIT; BEGIN; SELECT ''; CREATE TABLE u(i int);"#)
-        let run = try Tool.run("gov-migrate", ["-d", db.conninfo(), file],
-                               env: ["PGOPTIONS": "-c standard_conforming_strings=off"])
-        XCTAssertEqual(run.status, 3, run.description)
-        XCTAssertEqual(run.json["reason"] as? String, "migration_escaped_transaction")
-        XCTAssertEqual(try db.scalar("SELECT to_regclass('t') IS NOT NULL"), "t")
-        XCTAssertEqual(try db.scalar("SELECT to_regclass('u') IS NULL"), "t", "its own transaction was rolled back")
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_migrations WHERE version = 'reopen'"), "0")
-    }
-
-    /// The same, failing after its BEGIN: the session is in a failed
-    /// transaction, which answers no question; the server's command tags
-    /// (COMMIT, BEGIN) say it is not gov-migrate's.
-    func testAFileThatOpensATransactionOfItsOwnAndFailsIsAStop() throws {
-        let db = try TestDatabase()
-        let file = try write("reopen-fail.sql", #"CREATE TABLE t(i int); SELECT '\''; COMMIT; BEGIN; SELECT ''; DO $$ BEGIN RAISE EXCEPTION 'x'; END $$;"#)
-        let run = try Tool.run("gov-migrate", ["-d", db.conninfo(), file],
-                               env: ["PGOPTIONS": "-c standard_conforming_strings=off"])
-        XCTAssertEqual(run.status, 3, run.description)
-        XCTAssertEqual(run.json["reason"] as? String, "migration_escaped_transaction")
-        XCTAssertEqual(run.json["transaction_control"] as? [String], ["COMMIT", "BEGIN"])
-        XCTAssertFalse(run.stderr.contains("rolled back"), run.stderr)
-        XCTAssertEqual(try db.scalar("SELECT to_regclass('t') IS NOT NULL"), "t")
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_migrations WHERE version = 'reopen-fail'"), "0")
+        XCTAssertEqual(try db.contentDigest(), before)
+        for bad in ["0s", "soon", "-1s", "10"] {
+            XCTAssertEqual(try migrate(db, ["--lock-timeout", bad]).status, 64, bad)
+        }
     }
 
     /// Every migration and repeatable file runs with the mark of the governed

@@ -88,7 +88,7 @@ public struct Migrator {
             return .done(["dry_run": true, "plan": .array(items.map { .object($0.json) })])
         }
         try connection.execute("SELECT set_config('lock_timeout', $1, false)", [lockTimeout])
-        try connection.execute("SELECT pg_advisory_lock($1::int, $2::int)", [Migrator.lockKey.0, Migrator.lockKey.1])
+        try takeLock()
         defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1::int, $2::int)", [Migrator.lockKey.0, Migrator.lockKey.1]) }
 
         let recorded = try records()
@@ -116,6 +116,37 @@ public struct Migrator {
         return .done(body, unchanged: applied.isEmpty && rechecksummed.isEmpty)
     }
 
+    /// Queues on the migration lock; when lock_timeout runs out first, the
+    /// refusal names the session that holds it, so the operator knows whom
+    /// to wait for (or what to end).
+    private func takeLock() throws {
+        do {
+            try connection.execute("SELECT pg_advisory_lock($1::int, $2::int)", [Migrator.lockKey.0, Migrator.lockKey.1])
+        } catch {
+            guard error.kind == .temporary else { throw error }
+            let holder = try? connection.execute("""
+                SELECT format('pid %s, role %s, application %s, since %s', a.pid, a.usename,
+                              coalesce(nullif(a.application_name, ''), '?'), a.xact_start)
+                  FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+                 WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                   AND l.classid = $1::int::oid AND l.objid = $2::int::oid
+                 LIMIT 1
+                """, [Migrator.lockKey.0, Migrator.lockKey.1]).value(0, 0)
+            throw Refusal("database_busy",
+                          "another migration holds the migration lock (\(holder ?? "holder not visible to this role")) past lock_timeout \(lockTimeout); re-run when it has finished",
+                          details: ["holder": .string(orNull: holder)])
+        }
+    }
+
+    /// Every file starts from the same session: what a file SET for the
+    /// session (a search_path, standard_conforming_strings off) is reset, so
+    /// it cannot change how the next file is read or whose function records
+    /// it.
+    private func resetSession() throws {
+        try connection.executeScript("RESET ALL; SET search_path = public, pg_temp; SET standard_conforming_strings = on")
+        try connection.execute("SELECT set_config('lock_timeout', $1, false)", [lockTimeout])
+    }
+
     /// Applies one file in a transaction of its own: the mark of the governed
     /// mechanism's writes, the file and its record, committed only when the
     /// server confirms COMMIT, and recorded only when the transaction is still
@@ -124,6 +155,7 @@ public struct Migrator {
     /// called rolled back).
     private func applyOne(_ m: Migration) throws {
         let c = connection
+        try resetSession()
         try c.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
         let opened: String?
         do {
@@ -141,9 +173,9 @@ public struct Migrator {
         do {
             if let error = run.error { throw error }
             if m.kind == .repeatable {
-                try c.execute("SELECT gov_repeatable_record($1, $2, $3)", [m.version, m.checksum, aprkitVersion])
+                try c.execute("SELECT public.gov_repeatable_record($1, $2, $3)", [m.version, m.checksum, aprkitVersion])
             } else {
-                try c.execute("SELECT gov_migration_record($1, $2, $3)", [m.version, m.name, m.checksum])
+                try c.execute("SELECT public.gov_migration_record($1, $2, $3)", [m.version, m.name, m.checksum])
             }
             let tag = try c.execute("COMMIT").commandTag
             guard tag == "COMMIT" else {
