@@ -123,6 +123,35 @@ final class TrustBoundaryTests: XCTestCase {
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_votes WHERE apr_code = $1 AND approver = 'owner1'", [apr.code]), "1")
     }
 
+    /// A CREATEROLE role renames an approver's role away and creates a new
+    /// role under its name: the new role is not the approver, by its oid,
+    /// and its vote is refused with nothing written.
+    func testARoleCreatedUnderAnApproversNameIsNotTheApprover() throws {
+        try TestCluster.ensureRole("trust_named", groups: [])
+        try db.scalar("SELECT apr_approver_set('trust_named', 'owner')")
+        let apr = try db.propose()
+        let admin = try TestCluster.admin()
+        try admin.executeScript("""
+            DROP ROLE IF EXISTS trust_named_was;
+            ALTER ROLE trust_named RENAME TO trust_named_was;
+            CREATE ROLE trust_named LOGIN IN ROLE apr_approver;
+            """)
+        defer {
+            _ = try? admin.executeScript("""
+                DROP OWNED BY trust_named; DROP ROLE IF EXISTS trust_named;
+                ALTER ROLE trust_named_was RENAME TO trust_named;
+                """)
+        }
+        let before = try db.contentDigest()
+        let run = try quorum(["--vote", "approve"], as: "trust_named", stdin: apr.line)
+        XCTAssertEqual(run.status, 1, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "approver_role_replaced")
+        XCTAssertEqual(try db.contentDigest(), before, "nothing written")
+        // Registered again by the schema owner, the new role is the approver.
+        try db.scalar("SELECT apr_approver_set('trust_named', 'owner')")
+        XCTAssertEqual(try quorum(["--vote", "approve"], as: "trust_named", stdin: apr.line).status, 0)
+    }
+
     // MARK: 4. privileged sessions and closed tables
 
     /// A role holding pg_write_all_data writes no table behind the functions:

@@ -5,6 +5,7 @@ extension Reasons {
     public static let registry: [String: String] = [
         "already_dispatched": "AKF24",
         "already_voted": "AKF13",
+        "approver_role_replaced": "AKF71",
         "apr_cancelled": "AKF63",
         "apr_expired": "AKF15",
         "apr_failed": "AKF23",

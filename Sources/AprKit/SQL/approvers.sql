@@ -61,21 +61,26 @@ END
 $$;
 
 -- Registers or updates an approver (run by the schema owner). The role must
--- exist; it is granted apr_approver.
+-- exist; it is granted apr_approver. The approver is that role by its oid:
+-- a role created later under the same name is not the approver (setting
+-- the approver again takes the role the name has then).
 CREATE OR REPLACE FUNCTION apr_approver_set(p_approver text, p_role text, p_active boolean DEFAULT true) RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
 AS $$
+DECLARE
+    identity oid;
 BEGIN
     PERFORM apr_begin_write();
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_approver) THEN
+    SELECT oid INTO identity FROM pg_roles WHERE rolname = p_approver;
+    IF NOT FOUND THEN
         PERFORM apr_raise('unknown_role', format('no database role %s', p_approver));
     END IF;
-    INSERT INTO apr_approvers (approver, role, active) VALUES (p_approver, p_role, p_active)
-    ON CONFLICT (approver) DO UPDATE SET role = EXCLUDED.role, active = EXCLUDED.active;
+    INSERT INTO apr_approvers (approver, role, active, role_oid) VALUES (p_approver, p_role, p_active, identity)
+    ON CONFLICT (approver) DO UPDATE SET role = EXCLUDED.role, active = EXCLUDED.active, role_oid = EXCLUDED.role_oid;
     EXECUTE format('GRANT apr_approver TO %I', p_approver);
     PERFORM gov_ledger_append('approver', NULL, p_approver,
-        jsonb_build_object('role', p_role, 'active', p_active));
+        jsonb_build_object('role', p_role, 'active', p_active, 'role_oid', identity));
     RETURN jsonb_build_object('approver', p_approver, 'role', p_role, 'active', p_active);
 END
 $$;

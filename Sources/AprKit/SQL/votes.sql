@@ -40,6 +40,13 @@ BEGIN
     IF NOT FOUND OR NOT a.active THEN
         PERFORM apr_raise('not_an_approver', format('%s is not an active approver', session_user));
     END IF;
+    -- The approver is the role registered, by its oid: a role renamed away
+    -- and another created under its name is someone else.
+    IF a.role_oid IS DISTINCT FROM (SELECT oid FROM pg_roles WHERE rolname = session_user) THEN
+        PERFORM apr_raise('approver_role_replaced', format(
+            'the role %s is not the role registered as approver %s (it was dropped or renamed and another took its name): '
+            'the schema owner registers it again with apr_approver_set if it is really the approver', session_user, a.approver));
+    END IF;
     IF r.proposed_by = session_user THEN
         PERFORM apr_raise('own_apr', format('%s proposed %s and cannot vote on it', session_user, r.apr_code));
     END IF;

@@ -181,7 +181,8 @@ WITH base AS (
                    l.subject,
                    CASE WHEN l.payload ? 'row' THEN nullif(l.payload -> 'row', 'null'::jsonb) - 'handler_ref'
                         WHEN l.event = 'approver' THEN jsonb_build_object('approver', l.subject,
-                            'role', l.payload ->> 'role', 'active', (l.payload ->> 'active')::boolean)
+                            'role', l.payload ->> 'role', 'active', (l.payload ->> 'active')::boolean,
+                            'role_oid', l.payload -> 'role_oid')
                         ELSE l.payload END,
                    l.seq
               FROM gov_ledger l, base b
