@@ -286,6 +286,33 @@ final class AprExecuteTests: XCTestCase {
         XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "approved")
     }
 
+    /// A handler deploy rolled back: the file holds its earlier bytes again,
+    /// which the restore records, so they run; the bytes rolled back are
+    /// governed no longer, and put back by hand they never run.
+    func testARestoredHandlerRunsAndTheBytesRolledBackNeverDo() throws {
+        try installCountingNoteHandler()
+        let path = handlers.appendingPathComponent("ops_note").path
+        let first = try SHA256.hexDigest(fileAt: path)
+        let second = "#!/bin/bash\nset -euo pipefail\necho second >> \"$HANDLER_OUT_DIR/calls\"\necho '{}'\n"
+        let upgrade = try db.approved(Fixtures.patch(filePath: path, content: second))
+        XCTAssertEqual(try Tool.run("patch-apply", ["-d", db.conninfo(as: "executor"), "--apr", upgrade.code]).status, 0)
+        let restore = try Tool.run("patch-apply", ["-d", db.conninfo(as: "executor"), "--restore", "--apr", upgrade.code])
+        XCTAssertEqual(restore.status, 0, restore.description)
+        XCTAssertEqual(try SHA256.hexDigest(fileAt: path), first)
+
+        let apr = try approvedNote()
+        let run = try execute(stdin: apr.line)
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(handlerCalls, [apr.code], "the restored handler ran")
+
+        try writeHandler("ops_note", "echo second >> \"$HANDLER_OUT_DIR/calls\"\necho '{}'\n")
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), second)
+        let again = try approvedNote("second note")
+        let digest = try db.contentDigest()
+        try assertRefused(try execute(stdin: again.line), "handler_not_governed", 3, unchangedFrom: digest)
+        XCTAssertEqual(handlerCalls, [apr.code], "the rolled-back bytes never ran")
+    }
+
     /// The handler's dispatcher dies while the handler runs: what the
     /// handler did is unknown, so the attempt is indeterminate and the
     /// handler never runs again on its own; the operator's --retry runs it

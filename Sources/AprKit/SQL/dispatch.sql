@@ -247,9 +247,11 @@ END
 $$;
 
 -- Whether a handler file is governed, and by which deploy: the registered
--- root its path falls under (with the root's checks), and the last
--- successful deploy of that path. apr-execute runs a handler file only when
--- its bytes hash to that deploy's sha256_after.
+-- root its path falls under (with the root's checks), and the last settled
+-- deploy of that path: a successful patch, or the restore that rolled one
+-- back (its sha256_after is the bytes put back; the bytes rolled back are
+-- governed no longer). apr-execute runs a handler file only when its bytes
+-- hash to that deploy's sha256_after.
 CREATE OR REPLACE FUNCTION apr_governed_handler(p_path text) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
@@ -260,7 +262,7 @@ AS $$
                     ORDER BY length(t.root) DESC LIMIT 1),
         'deploy', (SELECT jsonb_build_object('id', d.id, 'apr_code', d.apr_code, 'sha256_after', d.sha256_after,
                                              'deployed_at', d.deployed_at)
-                     FROM vps_deploy_log d WHERE d.file_path = p_path AND d.status = 'success'
+                     FROM vps_deploy_log d WHERE d.file_path = p_path AND d.status IN ('success', 'rolled_back')
                     ORDER BY d.id DESC LIMIT 1))
 $$;
 
