@@ -15,7 +15,8 @@ public enum ReadingText {
     }
 
     /// apr-show's answer as sections: the APR, its payload, the quorum, the
-    /// votes, the dispatch attempts, the grant, the deploy rows, the ledger.
+    /// votes, the dispatch attempts, the grant, the deploy rows, the ledger;
+    /// a blank line after it.
     public static func story(_ show: JSONObject) -> String {
         var out = "\(field(show, "apr_code"))  \(field(show, "action_code"))  \(field(show, "status"))\n"
         var facts: [[String]] = [
@@ -86,7 +87,7 @@ public enum ReadingText {
         out += section(objects(show["ledger"]).map { e in
             ["seq " + field(e, "seq"), field(e, "event"), field(e, "actor"), time(e["created_at"])]
         })
-        return out
+        return out + "\n"  // a blank line before the next APR
     }
 
     // MARK: helpers
