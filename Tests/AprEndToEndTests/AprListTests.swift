@@ -195,6 +195,17 @@ final class AprListTests: XCTestCase {
 
     // MARK: every bad option is a usage refusal; nothing written
 
+    func testHelpAndVersion() throws {
+        for tool in ["apr-list", "apr-show"] {
+            let help = try Tool.run(tool, ["--help"])
+            XCTAssertEqual(help.status, 0, help.description)
+            XCTAssertTrue(help.stdout.contains("--format"), help.stdout)
+            let version = try Tool.run(tool, ["--version"])
+            XCTAssertEqual(version.status, 0, version.description)
+            XCTAssertFalse(version.stdout.isEmpty)
+        }
+    }
+
     func testEachBadOptionIsRefusedAsUsageWithNothingWritten() throws {
         _ = try db.propose()
         for args in [["--status", "pending"], ["--status", "proposed,"], ["--status", "proposed,bogus"],
