@@ -64,11 +64,10 @@ struct AprList: AprTool {
             let filter = try filter()
             let reading = Reading(connection: db)
             do {
-                let aprs = try reading.list(filter)
                 if format == .text {
-                    output.emit(text: ReadingText.table(aprs), status: .ok)
+                    output.emit(text: ReadingText.table(try reading.list(filter)), status: .ok)
                 } else {
-                    for apr in aprs { output.emit(.done(apr)) }
+                    try reading.list(filter) { output.emit(.done($0)) }
                 }
             } catch {
                 output.emit(Outcome.catching { throw error })
