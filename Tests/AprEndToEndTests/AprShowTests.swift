@@ -160,5 +160,11 @@ final class AprShowTests: XCTestCase {
         XCTAssertTrue(text.contains("GBA-C1-\(apr.code)  active  target DOT_C1_VOCAB_BUILD"), text)
         XCTAssertTrue(text.contains("owner1  approve"), text)
         XCTAssertFalse(text.contains("{\"ok\""), "no JSON line for a good APR")
+
+        let rejected = try db.propose(Fixtures.buildStep(target: "T3"))
+        try db.vote(rejected.code, "reject", by: ["eng1"])
+        let story = try show(["--format", "text", "--apr", rejected.code]).stdout
+        XCTAssertTrue(story.contains("Quorum (risk high): not passed: rejected\n"), story)
+        XCTAssertTrue(story.contains("\n  eng1  reject  ") && story.contains("  blocks  payload "), story)
     }
 }

@@ -57,7 +57,8 @@ public enum ReadingText {
         out += "\nVotes\n"
         out += section(objects(show["votes"]).map { v in
             [field(v, "approver"), field(v, "decision"), time(v["created_at"]),
-             v["counted"] == .bool(true) ? "counted" : "not counted: " + field(v, "not_counted_because"),
+             v["decision"] == "reject" ? "blocks"
+                 : v["counted"] == .bool(true) ? "counted" : "not counted: " + field(v, "not_counted_because"),
              "payload " + field(v, "payload_sha256")]
         })
 
