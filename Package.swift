@@ -12,6 +12,8 @@ let tools = [
     "patch-apply",
     "grant-mint",
     "handler-bind",
+    "apr-list",
+    "apr-show",
 ]
 
 let package = Package(

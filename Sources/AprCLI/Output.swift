@@ -7,12 +7,19 @@ import Glibc
 public struct Output {
     public let tool: String
     public private(set) var worst: ExitStatus = .ok
+    /// When set, a done outcome is printed as this text (for a person)
+    /// instead of its JSON line; a refusal is still its JSON line.
+    public var text: ((JSONObject) -> String)?
 
     public init(tool: String) { self.tool = tool }
 
     public mutating func emit(_ outcome: Outcome) {
         worst = worst.worse(outcome.status)
-        writeAll(1, outcome.body.serialized() + "\n")
+        if outcome.status == .ok, let text {
+            writeAll(1, text(outcome.body))
+        } else {
+            writeAll(1, outcome.body.serialized() + "\n")
+        }
         if let message = outcome.message { Output.warn(tool: tool, message) }
     }
 

@@ -142,7 +142,8 @@ final class BadInputTests: XCTestCase {
         record["apr_code"] = apr.code + "\u{0}1"
         let bad = Fixtures.line(record)
         for (tool, role, args) in [("apr-quorum", "owner1", ["--vote", "approve"]), ("grant-mint", "executor", []),
-                                   ("apr-execute", "executor", []), ("patch-apply", "executor", [])] {
+                                   ("apr-execute", "executor", []), ("patch-apply", "executor", []),
+                                   ("apr-show", "eng1", [])] {
             let digest = try db.contentDigest()
             let run = try Tool.run(tool, ["-d", db.conninfo(as: role)] + args, stdin: bad + "\n")
             try assertRefusal(run, by: tool, "invalid_text", 65, in: db, unchangedFrom: digest)

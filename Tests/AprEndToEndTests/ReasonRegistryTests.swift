@@ -43,6 +43,12 @@ final class ReasonRegistryTests: XCTestCase {
         "readback": ["Sources/readback", "Sources/AprCLI/AprTool.swift", "Sources/AprKit/Readback", "Sources/AprKit/Files/FileBytes.swift"],
         "patch-apply": ["Sources/patch-apply", "Sources/AprCLI", "Sources/AprKit/Patch", "Sources/AprKit/Files",
                         "Sources/AprKit/System", "Sources/AprKit/Workflow/AprReference.swift", "Sources/AprKit/JSON"],
+        "apr-list": ["Sources/apr-list", "Sources/AprCLI/AprTool.swift", "Sources/AprCLI/ConnectionOptions.swift",
+                     "Sources/AprCLI/Output.swift", "Sources/AprKit/Workflow/Reading.swift",
+                     "Sources/AprKit/Workflow/ListFilter.swift", "Sources/AprKit/Workflow/ReadingText.swift"],
+        "apr-show": ["Sources/apr-show", "Sources/AprCLI", "Sources/AprKit/Workflow/Reading.swift",
+                     "Sources/AprKit/Workflow/Reading+Show.swift", "Sources/AprKit/Workflow/ReadingText.swift",
+                     "Sources/AprKit/Workflow/AprReference.swift", "Sources/AprKit/JSON"],
     ]
 
     /// A page may leave the reasons of a built-in arm to the page of the tool

@@ -34,6 +34,7 @@ public enum Schema {
         repeatable("grants.sql", PackageResources.grants_sql),
         repeatable("patch.sql", PackageResources.patch_sql),
         repeatable("tools.sql", PackageResources.tools_sql),
+        repeatable("reading.sql", PackageResources.reading_sql),
         repeatable("grants-and-roles.sql", PackageResources.grants_and_roles_sql),
     ]
 
