@@ -384,6 +384,28 @@ final class AprExecuteTests: XCTestCase {
 
     // MARK: --pending and --self-check
 
+    /// A planted handler whose #! line names a "bash" of its own: neither
+    /// the self-check nor a dispatch runs that program (it is not governed,
+    /// and a syntax check uses the system's shell, never the #! path).
+    func testAPlantedHandlersInterpreterNeverRuns() throws {
+        let fake = outDir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: fake, withIntermediateDirectories: true)
+        let marker = outDir.appendingPathComponent("interpreter-ran").path
+        try "#!/bin/sh\ntouch \(marker)\n".write(to: fake.appendingPathComponent("bash"), atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake.appendingPathComponent("bash").path)
+        let url = handlers.appendingPathComponent("ops_note")
+        try "#!\(fake.path)/bash\necho '{}'\n".write(to: url, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+
+        let check = try execute(["--self-check"])
+        XCTAssertNotEqual(check.status, 0, check.description)
+        XCTAssertTrue(check.stdout.contains("handler_not_governed"), check.description)
+        let apr = try approvedNote()
+        let run = try execute(stdin: apr.line)
+        XCTAssertEqual(run.json["reason"] as? String, "handler_not_governed", run.description)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "the #! program ran")
+    }
+
     func testPendingDispatchesEveryApprovedAprAndReportsEachRefusal() throws {
         try installCountingNoteHandler()
         let build = try db.approved()
@@ -422,15 +444,19 @@ final class AprExecuteTests: XCTestCase {
         XCTAssertEqual(try db.contentDigest(), digest)
     }
 
+    /// A governed handler whose bash is broken where its root's check (sh -n,
+    /// dash here) sees a command: the self-check fails on the governed copy
+    /// of its bytes, checked by the shell its #! names.
     func testSelfCheckFailsOnAHandlerThatFailsItsSyntaxCheckAndDispatchesNothing() throws {
-        try writeHandler("ops_note", "if then fi\n")
+        try db.scalar("SELECT patch_target_set($1, 'sh -n')", [handlers.path])
+        try installNoteHandler("[[ x\n")
         let apr = try db.approved()
         let digest = try db.contentDigest()
         let run = try execute(["--self-check", "--pending"])
         XCTAssertEqual(run.status, 1, run.description)
         XCTAssertEqual(run.lines.first { $0["ok"] as? Bool == false }?["reason"] as? String, "handler_syntax_failed")
         XCTAssertEqual(run.lines.last?["self_check"] as? String, "failed")
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_dispatches"), "0")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_dispatches WHERE apr_code = $1", [apr.code]), "0")
         XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [apr.code]), "approved")
         XCTAssertEqual(try db.contentDigest(), digest)
     }

@@ -13,7 +13,8 @@ public struct ExternalHandler: Sendable {
     }
 
     /// How a handler's syntax is checked: `bash -n` and the like for a shell
-    /// script (by its #! line), nothing beyond "is executable" otherwise.
+    /// script (the shell its #! line names, the system's copy of it),
+    /// nothing beyond "is executable" otherwise.
     public struct SyntaxCheck: Sendable {
         public let command: String?
         public let passed: Bool
@@ -43,13 +44,15 @@ public struct ExternalHandler: Sendable {
         guard isExecutable else {
             return SyntaxCheck(command: nil, passed: false, message: "\(path) is not an executable file")
         }
-        guard let interpreter = shellInterpreter() else {
+        guard let shell = shellName() else {
             return SyntaxCheck(command: nil, passed: true, message: nil)
         }
-        let shell = interpreter.arguments.last ?? interpreter.program
-        let shown = (shell.split(separator: "/").last.map(String.init) ?? shell) + " -n"
+        let shown = shell + " -n"
+        guard let checker = ExternalHandler.installedShell(shell) else {
+            return SyntaxCheck(command: shown, passed: false, message: "\(shell) is not installed in /bin or /usr/bin")
+        }
         do {
-            let result = try Subprocess.run(interpreter.program, interpreter.arguments + ["-n", path], maxOutputBytes: 4096)
+            let result = try Subprocess.run(checker, ["-n", path], maxOutputBytes: 4096)
             let text = String(decoding: result.stderr, as: UTF8.self).split(separator: "\n").first.map(String.init)
             return SyntaxCheck(command: shown, passed: result.succeeded, message: result.succeeded ? nil : text ?? "syntax check failed")
         } catch {
@@ -57,10 +60,11 @@ public struct ExternalHandler: Sendable {
         }
     }
 
-    /// The program and leading arguments that run the script's shell, from
-    /// its #! line (`#!/bin/bash`, `#!/usr/bin/env bash`); nil when the file
-    /// is not a shell script.
-    func shellInterpreter() -> (program: String, arguments: [String])? {
+    /// The shell a script names on its #! line (`#!/bin/bash`,
+    /// `#!/usr/bin/env bash`), by its name only; nil when the file is not a
+    /// shell script. The path on that line is never run: the file may not
+    /// be governed yet, and its #! could name a program of anyone's.
+    func shellName() -> String? {
         let head = firstBytes(256)
         guard head.starts(with: [0x23, 0x21]) else { return nil }
         let line = String(decoding: head.dropFirst(2).prefix { $0 != 0x0A }, as: UTF8.self)
@@ -68,9 +72,15 @@ public struct ExternalHandler: Sendable {
         guard let program = words.first else { return nil }
         let base = program.split(separator: "/").last.map(String.init) ?? program
         if base == "env", words.count >= 2, ExternalHandler.shells.contains(words[1]) {
-            return (program, [words[1]])
+            return words[1]
         }
-        return ExternalHandler.shells.contains(base) ? (program, []) : nil
+        return ExternalHandler.shells.contains(base) ? base : nil
+    }
+
+    /// The system's own copy of a shell, which checks a script's syntax
+    /// whatever its #! line names.
+    static func installedShell(_ name: String) -> String? {
+        ["/bin/", "/usr/bin/"].map { $0 + name }.first { access($0, X_OK) == 0 }
     }
 
     /// Up to `count` bytes from the start of the file (none if unreadable).

@@ -31,29 +31,33 @@ public struct SelfCheck {
         }
         for handler in files {
             let builtIn = BuiltInArms.named(handler.arm) != nil
-            let check = handler.syntaxCheck()
             var fields: JSONObject = ["arm": .string(handler.arm), "kind": "external", "path": .string(handler.path),
                                       "dispatched": .bool(!builtIn), "bound_actions": actions(boundTo: handler.arm)]
-            fields.merge(check.json)
-            guard check.passed else {
-                outcomes.append(.refused(Refusal("handler_syntax_failed",
-                    "the \(handler.arm) handler fails its syntax check: \(check.message ?? "")", details: fields)))
-                continue
-            }
-            // A file a built-in arm supersedes never runs; any other runs
-            // only when it is governed.
+            // Governance first: a file a built-in arm supersedes never runs;
+            // any other runs only when it is governed, and its syntax is
+            // checked on the governed copy of its bytes.
+            var governed: GovernedHandler?
             if !builtIn {
                 do {
-                    let governed = try GovernedHandler.prepare(handler, on: connection)
-                    governed.discard()
-                    fields["sha256"] = .string(governed.sha256)
-                    fields["governed"] = true
+                    governed = try GovernedHandler.prepare(handler, on: connection)
                 } catch let refusal as Refusal {
                     var refusal = refusal
                     refusal.details.merge(fields)
                     outcomes.append(.refused(refusal))
                     continue
                 }
+            }
+            let check = (governed?.runnable ?? handler).syntaxCheck()
+            governed?.discard()
+            fields.merge(check.json)
+            if let governed {
+                fields["sha256"] = .string(governed.sha256)
+                fields["governed"] = true
+            }
+            guard check.passed else {
+                outcomes.append(.refused(Refusal("handler_syntax_failed",
+                    "the \(handler.arm) handler fails its syntax check: \(check.message ?? "")", details: fields)))
+                continue
             }
             outcomes.append(.done(fields))
         }
