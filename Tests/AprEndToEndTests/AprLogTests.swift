@@ -227,29 +227,58 @@ final class AprLogTests: XCTestCase {
 
     // MARK: the man page's examples
 
+    /// The blocks of a page's EXAMPLES section, as a shell reads them.
+    static func examples(page: String) throws -> [String] {
+        let text = try String(contentsOfFile: Tool.packageRoot + "/" + page, encoding: .utf8)
+        let section = text.components(separatedBy: ".Sh EXAMPLES\n")[1].components(separatedBy: "\n.Sh ")[0]
+        return section.components(separatedBy: ".Bd -literal -offset indent\n").dropFirst().map {
+            $0.components(separatedBy: ".Ed\n")[0].replacingOccurrences(of: "\\e", with: "\\")
+        }
+    }
+
     func testTheExamplesOfTheManPageRun() throws {
         let code = try db.approved().code
-        let env = ["PATH": Tool.binDir + ":/usr/bin:/bin", "PGDATABASE": db.name, "PGUSER": "eng1", "APR": code]
-        func sh(_ script: String) throws -> ToolRun { try Tool.run("/bin/bash", ["-c", "set -euo pipefail; " + script], env: env) }
-        let story = try sh(#"apr-log --apr "$APR" | jq -r '[.seq, .event, .actor] | @tsv'"#)
-        XCTAssertEqual(story.status, 0, story.description)
-        XCTAssertTrue(story.stdout.contains("\tpropose\tproposer\n") && story.stdout.contains("\tvote\towner2\n"), story.stdout)
-        let votes = try sh("apr-log --event vote --since-seq 0 --limit 10 | jq -c '{seq, apr_code, actor}'")
-        XCTAssertEqual(votes.lines.count, 2, votes.description)
-        // Keep a copy, and resume it after the last seq it holds.
+        try db.propose()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aprkit-log-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let copy = try sh("""
-            cd '\(dir.path)'
-            apr-log --limit 5 > ledger.ndjson
-            apr-log --since-seq "$(tail -n 1 ledger.ndjson | jq .seq)" >> ledger.ndjson
-            jq -s 'map(.seq) == [range(1; length + 1)]' ledger.ndjson
-            """)
+        // The webhook is a curl that keeps what it is given to post.
+        let fakeCurl = dir.appendingPathComponent("curl")
+        try "#!/bin/sh\nprintf '%s\\n' \"$3\" >> \"$HOME/posted\"\n".write(to: fakeCurl, atomically: true, encoding: .utf8)
+        chmod(fakeCurl.path, 0o755)
+        let env = ["PATH": "\(dir.path):\(Tool.binDir):/usr/bin:/bin", "HOME": dir.path, "PGDATABASE": db.name,
+                   "PGUSER": "eng1", "APR": code, "WEBHOOK_URL": "https://hooks.example/aprkit"]
+        func sh(_ script: String) throws -> ToolRun {
+            try Tool.run("/bin/bash", ["-c", "set -euo pipefail; cd \"$HOME\"; " + script], env: env)
+        }
+
+        let blocks = try Self.examples(page: "man/apr-log.1")
+        XCTAssertEqual(blocks.count, 5)
+        let story = try sh(blocks[0])
+        XCTAssertEqual(story.status, 0, story.description)
+        XCTAssertTrue(story.stdout.contains("\tpropose\tproposer\n") && story.stdout.contains("\tvote\towner2\n"), story.stdout)
+        let votes = try sh(blocks[1])
+        XCTAssertEqual(votes.lines.count, 2, votes.description)
+        XCTAssertEqual(votes.lines.map { $0["actor"] as? String }, ["owner1", "owner2"])
+        let copy = try sh(blocks[2] + "jq -s 'map(.seq) == [range(1; length + 1)] and length > 5' ledger.ndjson\n")
         XCTAssertEqual(copy.stdout, "true\n", copy.description)
-        let follow = try sh("apr-log --follow --event vote --limit 2 | jq -r .actor")
+        let follow = try sh(blocks[3])
         XCTAssertEqual(follow.stdout, "owner1\nowner2\n", follow.description)
+        // The webhook follows forever: two proposals so far, then it is stopped.
+        let hook = try sh("timeout 3 bash -c \(shellQuote(blocks[4])) || [ $? -eq 124 ]")
+        XCTAssertEqual(hook.status, 0, hook.description)
+        let posted = try String(contentsOf: dir.appendingPathComponent("posted"), encoding: .utf8)
+        XCTAssertEqual(posted.split(separator: "\n").count, 2, posted)
+        let state = try String(contentsOf: dir.appendingPathComponent(".aprkit-webhook.seq"), encoding: .utf8)
+        XCTAssertEqual(state, try db.scalar("SELECT max(seq) FROM gov_ledger WHERE event = 'propose'")! + "\n")
+        // Restarted, it posts nothing twice; a new proposal is posted.
+        try db.propose()
+        _ = try sh("timeout 3 bash -c \(shellQuote(blocks[4])) || [ $? -eq 124 ]")
+        let again = try String(contentsOf: dir.appendingPathComponent("posted"), encoding: .utf8)
+        XCTAssertEqual(again.split(separator: "\n").count, 3, again)
     }
+
+    func shellQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }
 
 /// apr-log running in the background, its stdout in a file that the test
