@@ -202,6 +202,29 @@ final class QuorumWaitTests: XCTestCase {
         XCTAssertEqual(timedOut.lines.last?["reason"] as? String, "wait_timed_out")
     }
 
+    /// apr-quorum(1)'s example: wait for the quorum, then execute.
+    func testTheManPageExampleWaitsThenExecutes() throws {
+        try db.bindMintArm()
+        let code = try db.propose().code
+        try db.vote(code, by: ["owner1"])
+        let page = try String(contentsOfFile: Tool.packageRoot + "/man/apr-quorum.1", encoding: .utf8)
+        let example = try XCTUnwrap(page.split(separator: "\n").first { $0.contains("--wait 3600 && apr-execute") })
+        let script = example.replacingOccurrences(of: "APR-000001", with: code)
+        let env = ["PATH": "\(Tool.binDir):/usr/bin:/bin", "PGDATABASE": db.name, "PGUSER": "executor"]
+        nonisolated(unsafe) var run: ToolRun?
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            run = try? Tool.run("/bin/bash", ["-c", "set -euo pipefail; " + script], env: env)
+            done.signal()
+        }
+        try db.waitForIdleSession("apr-quorum", running: "%apr_quorum_state%")
+        XCTAssertEqual(try db.grantCount(), 0, "nothing executed before the quorum")
+        try castVote(code, as: "owner2")
+        XCTAssertEqual(done.wait(timeout: .now() + 30), .success)
+        XCTAssertEqual(run?.status, 0, run?.description ?? "")
+        XCTAssertEqual(try db.grantCount(), 1, "executed once the quorum passed")
+    }
+
     func testABadWaitIsAUsageError() throws {
         let code = try db.propose().code
         for value in ["-1", "nan", "soon"] {
