@@ -13,26 +13,34 @@
 CREATE OR REPLACE FUNCTION gov_ledger_events(
     p_after_seq bigint, p_apr_code text, p_events text[], p_limit integer
 ) RETURNS TABLE (seq bigint, line text)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
 SET TimeZone = 'UTC'
 AS $$
-    SELECT l.seq,
-           '{"seq":' || l.seq
-           || ',"event":' || to_json(l.event)::text
-           || ',"apr_code":' || coalesce(to_json(l.apr_code)::text, 'null')
-           || ',"subject":' || coalesce(to_json(l.subject)::text, 'null')
-           || ',"actor":' || to_json(l.actor)::text
-           || ',"payload":' || l.payload::text
-           || ',"created_at":' || to_json(l.created_at)::text
-           || ',"hash":' || to_json(l.hash)::text
-           || ',"prev_hash":' || to_json(l.prev_hash)::text || '}'
-      FROM gov_ledger l
-     WHERE l.seq > coalesce(p_after_seq, 0)
-       AND (p_apr_code IS NULL OR l.apr_code = p_apr_code)
-       AND (p_events IS NULL OR l.event = ANY (p_events))
-     ORDER BY l.seq
-     LIMIT p_limit
+BEGIN
+    -- Only the filters given are in the query, planned for the values at
+    -- hand: a walk of the primary key (or of gov_ledger_event_seq, or of
+    -- gov_ledger_apr_code) from the seq on, never a scan of the whole ledger
+    -- for each batch.
+    RETURN QUERY EXECUTE
+        $q$SELECT l.seq,
+               '{"seq":' || l.seq
+               || ',"event":' || to_json(l.event)::text
+               || ',"apr_code":' || coalesce(to_json(l.apr_code)::text, 'null')
+               || ',"subject":' || coalesce(to_json(l.subject)::text, 'null')
+               || ',"actor":' || to_json(l.actor)::text
+               || ',"payload":' || l.payload::text
+               || ',"created_at":' || to_json(l.created_at)::text
+               || ',"hash":' || to_json(l.hash)::text
+               || ',"prev_hash":' || to_json(l.prev_hash)::text || '}'
+          FROM gov_ledger l
+         WHERE l.seq > $1$q$
+        || CASE WHEN p_apr_code IS NULL THEN '' ELSE ' AND l.apr_code = $2' END
+        || CASE WHEN p_events IS NULL THEN '' ELSE ' AND l.event = ANY ($3)' END
+        || ' ORDER BY l.seq'
+        || CASE WHEN p_limit IS NULL THEN '' ELSE ' LIMIT $4' END
+        USING coalesce(p_after_seq, 0), p_apr_code, p_events, p_limit;
+END
 $$;
 
 REVOKE ALL ON FUNCTION gov_ledger_events(bigint, text, text[], integer) FROM PUBLIC;
