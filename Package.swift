@@ -14,6 +14,7 @@ let tools = [
     "handler-bind",
     "apr-list",
     "apr-show",
+    "apr-log",
 ]
 
 let package = Package(

@@ -5,16 +5,22 @@ import ArgumentParser
 /// reports outcomes through `Output` and ends with the worst exit status.
 public protocol AprTool: ParsableCommand {
     static var toolName: String { get }
+    /// The command line as the parser is to read it (default: as given),
+    /// for a syntax the parser has no word for, e.g. an option whose value
+    /// may be left out.
+    static func arguments(_ given: [String]) -> [String]
 }
 
 extension AprTool {
     public static var toolName: String { configuration.commandName ?? "aprkit" }
 
+    public static func arguments(_ given: [String]) -> [String] { given }
+
     /// Parses the command line; a usage error still gets its JSON refusal on
     /// stdout (and exit 64), so a pipeline downstream sees why nothing came.
     public static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments(Array(CommandLine.arguments.dropFirst())))
             // A usage refusal from run() has already printed its own JSON.
             do { try command.run() } catch { exit(withError: error) }
         } catch {

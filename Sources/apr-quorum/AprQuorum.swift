@@ -24,6 +24,21 @@ struct AprQuorum: AprTool {
                                valueName: "hash"))
     var payloadSHA256: String?
 
+    @Option(help: ArgumentHelp(
+        "After the state (and the vote), wait until the APR is decided, at most this many seconds "
+            + "(no value: indefinitely); exit 0 passed, 1 rejected, expired or cancelled, 75 timed out.",
+        valueName: "seconds"))
+    var wait: WaitLimit?
+
+    /// `--wait` with no number after it waits indefinitely.
+    static func arguments(_ given: [String]) -> [String] {
+        given.indices.map { i in
+            guard given[i] == "--wait" else { return given[i] }
+            let next = i + 1 < given.count ? given[i + 1] : nil
+            return next.flatMap(Double.init) == nil ? "--wait=forever" : given[i]
+        }
+    }
+
     func validate() throws {
         if payloadSHA256 != nil && (vote == nil || apr == nil) {
             throw ValidationError("--payload-sha256 goes with --vote and --apr (a record on stdin carries its own)")
@@ -33,13 +48,48 @@ struct AprQuorum: AprTool {
     func run() throws {
         var output = Output(tool: Self.toolName)
         if let db = connectOrReport(connection, &output) {
-            let quorum = Quorum(connection: db)
-            forEachAprRecord(apr, &output) { code, record in
-                guard let vote else { return try quorum.state(of: code) }
-                return try quorum.vote(vote, on: code, seen: try seen(in: record))
+            if let wait {
+                waitForDecisions(db, seconds: wait.seconds, &output)
+            } else {
+                let quorum = Quorum(connection: db)
+                forEachAprRecord(apr, &output) { code, record in
+                    guard let vote else { return try quorum.state(of: code) }
+                    return try quorum.vote(vote, on: code, seen: try seen(in: record))
+                }
             }
         }
         try finish(output)
+    }
+
+    /// --wait: each APR's state (or vote) as it is, then, once decided, its
+    /// final state; the APRs in turn, under one deadline for the run. An
+    /// APR decided already prints one line. The first line of an open APR
+    /// is only news: the final line's status is what the APR counts for.
+    private func waitForDecisions(_ db: Connection, seconds: Double?, _ output: inout Output) {
+        let options = connection
+        let tool = Self.toolName
+        let waiter = QuorumWaiter(
+            connection: db, seconds: seconds, log: options.verbose ? { Output.warn(tool: tool, $0) } : nil,
+            open: { () throws(PGError) in try options.connect(tool: tool) })
+        do {
+            try waiter.listen()  // before any state is read: no decision goes unheard
+        } catch {
+            output.emit(.refused(Refusal(error)))
+            return
+        }
+        forEachAprRecord(apr, &output) { code, record in
+            let quorum = Quorum(connection: waiter.connection)
+            let first: Outcome
+            if let vote {
+                first = try quorum.vote(vote, on: code, seen: try seen(in: record))
+            } else {
+                first = try quorum.state(of: code)
+                if first.body["reason"] != .string("quorum_not_met") { return first }
+            }
+            var news = Output(tool: tool)
+            news.emit(text: first.body.serialized() + "\n", status: .ok)
+            return try waiter.waitUntilDecided(code)
+        }
     }
 
     /// What the voter saw: the payload the record on stdin shows (or, when
@@ -57,5 +107,21 @@ struct AprQuorum: AprTool {
             return try AprReference.payloadSHA256(in: record).map { .sha256($0) }
         }
         return try payloadSHA256.map { hash throws(Refusal) in .sha256(try AprReference.checkedSHA256(hash, "--payload-sha256")) }
+    }
+}
+
+/// How long --wait waits: seconds (a decimal fraction is taken), or, with
+/// no value, indefinitely.
+struct WaitLimit: ExpressibleByArgument {
+    let seconds: Double?
+
+    init?(argument: String) {
+        if argument == "forever" {
+            seconds = nil
+        } else if let value = Double(argument), value.isFinite, value >= 0 {
+            seconds = value
+        } else {
+            return nil
+        }
     }
 }

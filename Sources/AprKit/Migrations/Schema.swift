@@ -35,6 +35,7 @@ public enum Schema {
         repeatable("patch.sql", PackageResources.patch_sql),
         repeatable("tools.sql", PackageResources.tools_sql),
         repeatable("reading.sql", PackageResources.reading_sql),
+        repeatable("log.sql", PackageResources.log_sql),
         repeatable("grants-and-roles.sql", PackageResources.grants_and_roles_sql),
     ]
 

@@ -47,7 +47,8 @@ AS $$
         || gov_ledger_field(((extract(epoch FROM p_created_at) * 1000000)::bigint)::text), 'UTF8')), 'hex')
 $$;
 
--- Appends one event, as the session user, and returns its seq.
+-- Appends one event, as the session user, and returns its seq. At commit,
+-- a notification on channel aprkit_ledger: {"seq": N, "event": E, "apr_code": C}.
 CREATE OR REPLACE FUNCTION gov_ledger_append(
     p_event text, p_apr_code text, p_subject text, p_payload jsonb
 ) RETURNS bigint
@@ -68,6 +69,11 @@ BEGIN
     VALUES (head.seq + 1, p_event, p_apr_code, p_subject, session_user,
             coalesce(p_payload, '{}'::jsonb), ts, head.hash, new_hash);
     UPDATE gov_ledger_head SET seq = head.seq + 1, hash = new_hash WHERE singleton;
+    -- Listeners (apr-log --follow, apr-quorum --wait) hear of the event when
+    -- it commits, never before, and not at all when it rolls back; the
+    -- payload says which event, the ledger row says the rest.
+    PERFORM pg_notify('aprkit_ledger', jsonb_build_object(
+        'seq', head.seq + 1, 'event', p_event, 'apr_code', p_apr_code)::text);
     RETURN head.seq + 1;
 END
 $$;
