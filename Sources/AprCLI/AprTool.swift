@@ -15,15 +15,20 @@ extension AprTool {
     public static var toolName: String { configuration.commandName ?? "aprkit" }
 
     public static func arguments(_ given: [String]) -> [String] { given }
+    /// The last line of `--help`: where the whole story is.
+    public static var manPageLine: String { "See \(toolName)(1)." }
 
     /// Parses the command line; a usage error still gets its JSON refusal on
     /// stdout (and exit 64), so a pipeline downstream sees why nothing came.
+    /// `--help` ends by naming the tool's man page.
     public static func main() {
         do {
             var command = try parseAsRoot(arguments(Array(CommandLine.arguments.dropFirst())))
             // A usage refusal from run() has already printed its own JSON.
-            do { try command.run() } catch { exit(withError: error) }
+            // (A help request is a command too, whose run() throws.)
+            do { try command.run() } catch { exitAfterHelp(error); exit(withError: error) }
         } catch {
+            exitAfterHelp(error)
             let code = exitCode(for: error)
             if code.rawValue == ExitStatus.usage.rawValue {
                 var output = Output(tool: toolName)
@@ -34,6 +39,18 @@ extension AprTool {
             }
             exit(withError: error)
         }
+    }
+
+    /// When `error` is the request for the help screen, prints it with the
+    /// man page named last and exits 0. (argument-parser's type for that
+    /// request is internal: the screen is known by its text.)
+    private static func exitAfterHelp(_ error: Error) {
+        guard exitCode(for: error) == .success else { return }
+        let text = fullMessage(for: error)
+        guard text == helpMessage() || text == helpMessage(includeHidden: true) else { return }
+        print(text.hasSuffix("\n") ? text : text + "\n")
+        print(manPageLine)
+        exit(withError: ExitCode.success)
     }
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # scripts/install: --prefix puts every tool the package declares, the
-# commands, the man pages, the runbook steps and the bash completions where
-# promised, and the installed commands run the owner runbook from the prefix
-# alone; bad arguments exit 64.
+# commands, the man pages (indexed for man -k), the runbook steps, the
+# version and the bash completions where promised, and the installed commands
+# run the owner runbook from the prefix alone; bad arguments exit 64.
 # Each @test runs in its own subshell, and bats' run sets $stderr:
 # shellcheck disable=SC2030,SC2031,SC2154
 
@@ -96,10 +96,38 @@ teardown() {
         [ "$(stat -c %a "$installed")" = 644 ]
         pages=$((pages + 1))
     done
-    [ "$(find "$PREFIX/share/man" -type f | wc -l)" -eq "$pages" ]
+    # Beside the pages, man-db's index (index.db) and nothing else.
+    [ "$(find "$PREFIX/share/man" -type f ! -name index.db | wc -l)" -eq "$pages" ]
     [ -f "$PREFIX/share/man/man7/aprkit.7" ]
     for tool in $PRODUCTS; do
         [ -f "$PREFIX/share/man/man1/$tool.1" ]
+    done
+}
+
+@test "man -k aprkit finds every installed page" {
+    needs_release_build
+    command -v mandb >/dev/null 2>&1 || skip "no man-db here: install indexes nothing"
+    [ -f "$PREFIX/share/man/index.db" ]
+    MANPATH=$PREFIX/share/man run -0 --separate-stderr man -k aprkit
+    for page in "$ROOT"/man/*.[1-9]; do
+        [[ -f $page ]] || continue
+        name=$(basename "$page")
+        # apropos lists "NAME (SECTION) - description"; the .Nd line must name aprkit.
+        grep -qE "^${name%.*} \(${name##*.}\) " <<<"$output" \
+            || { echo "man -k aprkit does not list $name: its .Nd line must mention aprkit" >&2; return 1; }
+    done
+}
+
+@test "the commands in PREFIX/bin print the tools' version, and name an unknown option" {
+    needs_release_build
+    version=$("$PREFIX/bin/readback" --version)
+    [ "$(cat "$PREFIX/share/aprkit/VERSION")" = "$version" ]
+    for cmd in "$ROOT"/bin/*; do
+        name=$(basename "$cmd")
+        run -0 --separate-stderr env -i HOME="$HOME" PATH=/usr/bin:/bin "$PREFIX/bin/$name" --version
+        [ "$output" = "$version" ]
+        run -64 --separate-stderr env -i HOME="$HOME" PATH=/usr/bin:/bin "$PREFIX/bin/$name" --frobnicate
+        [[ $stderr == "$name: unknown option --frobnicate"* ]]
     done
 }
 
@@ -178,5 +206,6 @@ teardown() {
     run -0 --separate-stderr "$ROOT/scripts/install" --prefix="$prefix"
     [ ! -e "$prefix/share/aprkit/scripts/99-stale-step" ]
     diff -r "$ROOT/scripts" "$prefix/share/aprkit/scripts"
-    diff -r "$PREFIX" "$prefix"
+    diff -r -x index.db "$PREFIX" "$prefix"
+    MANPATH=$prefix/share/man run -0 man -k aprkit
 }
