@@ -12,6 +12,7 @@ let tools = [
     "patch-apply",
     "grant-mint",
     "handler-bind",
+    "apr-cancel",
 ]
 
 let package = Package(

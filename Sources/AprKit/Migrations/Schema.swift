@@ -33,6 +33,7 @@ public enum Schema {
         repeatable("grants.sql", PackageResources.grants_sql),
         repeatable("patch.sql", PackageResources.patch_sql),
         repeatable("tools.sql", PackageResources.tools_sql),
+        repeatable("cancel.sql", PackageResources.cancel_sql),
         repeatable("grants-and-roles.sql", PackageResources.grants_and_roles_sql),
     ]
 
