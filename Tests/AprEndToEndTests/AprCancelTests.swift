@@ -48,7 +48,7 @@ final class AprCancelTests: XCTestCase {
             """, [apr.code]), "cancel proposer cancelled superseded by a newer manifest")
         XCTAssertEqual(try db.ledgerChain(), "intact")
         let head = FileManager.default.temporaryDirectory.appendingPathComponent("aprkit-head-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: head, contents: Data())
+        _ = FileManager.default.createFile(atPath: head, contents: Data())
         defer { try? FileManager.default.removeItem(atPath: head) }
         let readback = try Tool.run("readback", ["-d", db.conninfo(), "--checklist", "ledger", "--ledger-head", head])
         XCTAssertEqual(readback.status, 0, readback.description)
