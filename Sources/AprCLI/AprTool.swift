@@ -13,6 +13,7 @@ extension AprTool {
     /// Parses the command line; a usage error still gets its JSON refusal on
     /// stdout (and exit 64), so a pipeline downstream sees why nothing came.
     public static func main() {
+        runningToolUsage = "usage: " + usageString().split(separator: "\n").map { $0.trimmingLeadingSpaces() }.joined(separator: " ")
         do {
             var command = try parseAsRoot()
             // A usage refusal from run() has already printed its own JSON.
@@ -31,10 +32,18 @@ extension AprTool {
     }
 }
 
+/// The running tool's usage line, for a usage refusal that argument-parser
+/// does not make itself (a terminal on stdin). Set once, before parsing.
+nonisolated(unsafe) var runningToolUsage = ""
+
 /// Runs the tool's body, mapping whatever it throws to an outcome and the
 /// final exit status; `run()` throws only `ExitCode`.
 public func finish(_ output: Output) throws {
     if output.worst != .ok { throw ExitCode(output.worst.rawValue) }
+}
+
+extension Substring {
+    func trimmingLeadingSpaces() -> Substring { drop { $0 == " " } }
 }
 
 extension String {

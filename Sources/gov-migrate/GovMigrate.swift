@@ -22,6 +22,7 @@ struct GovMigrate: AprTool {
         output.emit(Outcome.catching {
             let migrations = try Migration.bundled + files.map(Migration.staged(fromFile:))
             let db = try connection.connect(tool: Self.toolName)
+            db.expectsSchema = false  // it installs the schema
             return try Migrator(connection: db).apply(migrations, dryRun: dryRun)
         })
         try finish(output)

@@ -5,6 +5,12 @@ import Glibc
 /// as few round trips as it allows, and closes it.
 public final class Connection {
     let handle: OpaquePointer
+    /// The tool that opened the connection (its application name), which
+    /// decides the group role a denied permission names.
+    public let tool: String
+    /// Whether a missing aprkit object means the schema is not installed
+    /// (schema_missing, exit 69); gov-migrate, which installs it, says no.
+    public var expectsSchema = true
 
     /// Connects with libpq's defaults and environment (`PGHOST`, `PGSERVICE`,
     /// `.pgpass`, …); `dbname`, when given, may be a database name or a full
@@ -44,6 +50,7 @@ public final class Connection {
             throw failure
         }
         handle = conn
+        tool = applicationName
     }
 
     /// Why a connection attempt failed, in libpq's words. A login the server
@@ -83,7 +90,11 @@ public final class Connection {
         let raw = withCStringArray(params) { p in
             PQexecParams(handle, sql, Int32(params.count), nil, p, nil, nil, 0)
         }
-        return try QueryResult.checked(raw, connection: self)
+        do {
+            return try QueryResult.checked(raw, connection: self)
+        } catch {
+            throw diagnosed(error)
+        }
     }
 
     /// Runs `statements` as one transaction in a single round trip (libpq
@@ -107,6 +118,14 @@ public final class Connection {
     /// statements after it were skipped by the server). An explicit
     /// transaction the statements left open or aborted is rolled back.
     public func pipeline(_ statements: [Statement]) throws(PGError) -> [QueryResult] {
+        do {
+            return try sendPipeline(statements)
+        } catch {
+            throw diagnosed(error)
+        }
+    }
+
+    private func sendPipeline(_ statements: [Statement]) throws(PGError) -> [QueryResult] {
         for statement in statements { try Connection.refuseNUL(statement.sql, statement.params) }
         guard PQenterPipelineMode(handle) == 1 else { throw lastError() }
         defer {
