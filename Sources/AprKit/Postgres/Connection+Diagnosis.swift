@@ -13,7 +13,7 @@ extension Connection {
     func diagnosed(_ error: PGError) -> PGError {
         let missing = error.sqlstate == "42883" || error.sqlstate == "42P01"
         let denied = error.sqlstate == "42501"
-        guard (missing && expectsSchema) || denied, PQtransactionStatus(handle) == PQTRANS_IDLE else { return error }
+        guard explainsErrors, missing || denied, PQtransactionStatus(handle) == PQTRANS_IDLE else { return error }
         let role = denied ? GroupRoles.role(deniedIn: error.message, tool: tool) : nil
         if denied && role == nil { return error }
         let sql = """

@@ -8,9 +8,11 @@ public final class Connection {
     /// The tool that opened the connection (its application name), which
     /// decides the group role a denied permission names.
     public let tool: String
-    /// Whether a missing aprkit object means the schema is not installed
-    /// (schema_missing, exit 69); gov-migrate, which installs it, says no.
-    public var expectsSchema = true
+    /// Whether errors whose cause is the database or the role are named as
+    /// such (see `diagnosed`): a tool's connection does, except
+    /// gov-migrate's, which installs the schema; the library's own callers
+    /// (and tests of what psql meets) get the server's errors as they are.
+    public var explainsErrors = false
 
     /// Connects with libpq's defaults and environment (`PGHOST`, `PGSERVICE`,
     /// `.pgpass`, …); `dbname`, when given, may be a database name or a full
