@@ -13,7 +13,7 @@ extension AprTool {
     /// Parses the command line; a usage error still gets its JSON refusal on
     /// stdout (and exit 64), so a pipeline downstream sees why nothing came.
     public static func main() {
-        runningToolUsage = "usage: " + usageString().split(separator: "\n").map { $0.trimmingLeadingSpaces() }.joined(separator: " ")
+        runningTool = Self.self
         do {
             var command = try parseAsRoot()
             // A usage refusal from run() has already printed its own JSON.
@@ -32,9 +32,16 @@ extension AprTool {
     }
 }
 
-/// The running tool's usage line, for a usage refusal that argument-parser
-/// does not make itself (a terminal on stdin). Set once, before parsing.
-nonisolated(unsafe) var runningToolUsage = ""
+/// The running tool, set once before parsing: its usage line goes with a
+/// usage refusal that argument-parser does not make itself (a terminal on
+/// stdin), made only then.
+nonisolated(unsafe) var runningTool: (any AprTool.Type)?
+
+/// `usage: tool [options]` on one line, or nil outside a tool.
+func runningToolUsage() -> String? {
+    guard let tool = runningTool else { return nil }
+    return "usage: " + tool.usageString().split(separator: "\n").map { $0.trimmingLeadingSpaces() }.joined(separator: " ")
+}
 
 /// Runs the tool's body, mapping whatever it throws to an outcome and the
 /// final exit status; `run()` throws only `ExitCode`.

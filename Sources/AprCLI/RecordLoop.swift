@@ -9,7 +9,7 @@ public func forEachRecord(_ output: inout Output, _ body: (JSONObject) -> Outcom
     if isatty(0) == 1 {
         output.emit(.refused(Refusal("usage",
             "stdin is a terminal: give --apr CODE, or pipe JSON records in; see '\(output.tool) --help'")))
-        if !runningToolUsage.isEmpty { Output.warn(tool: output.tool, runningToolUsage) }
+        if let usage = runningToolUsage() { Output.warn(tool: output.tool, usage) }
         return
     }
     var reader = RecordReader()
