@@ -15,6 +15,7 @@ let tools = [
     "apr-list",
     "apr-show",
     "apr-log",
+    "apr-cancel",
 ]
 
 let package = Package(

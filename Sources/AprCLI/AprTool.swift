@@ -22,6 +22,7 @@ extension AprTool {
     /// stdout (and exit 64), so a pipeline downstream sees why nothing came.
     /// `--help` ends by naming the tool's man page.
     public static func main() {
+        runningTool = Self.self
         do {
             var command = try parseAsRoot(arguments(Array(CommandLine.arguments.dropFirst())))
             // A usage refusal from run() has already printed its own JSON.
@@ -54,10 +55,25 @@ extension AprTool {
     }
 }
 
+/// The running tool, set once before parsing: its usage line goes with a
+/// usage refusal that argument-parser does not make itself (a terminal on
+/// stdin), made only then.
+nonisolated(unsafe) var runningTool: (any AprTool.Type)?
+
+/// `usage: tool [options]` on one line, or nil outside a tool.
+func runningToolUsage() -> String? {
+    guard let tool = runningTool else { return nil }
+    return "usage: " + tool.usageString().split(separator: "\n").map { $0.trimmingLeadingSpaces() }.joined(separator: " ")
+}
+
 /// Runs the tool's body, mapping whatever it throws to an outcome and the
 /// final exit status; `run()` throws only `ExitCode`.
 public func finish(_ output: Output) throws {
     if output.worst != .ok { throw ExitCode(output.worst.rawValue) }
+}
+
+extension Substring {
+    func trimmingLeadingSpaces() -> Substring { drop { $0 == " " } }
 }
 
 extension String {

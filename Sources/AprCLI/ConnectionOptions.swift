@@ -17,6 +17,7 @@ public struct ConnectionOptions: ParsableArguments {
     /// Opens the tool's one connection.
     public func connect(tool: String) throws(PGError) -> Connection {
         let connection = try Connection(dbname: dbname, applicationName: tool)
+        connection.explainsErrors = true
         if verbose {
             Output.warn(tool: tool, "connected to host \(connection.host) port \(connection.port) "
                 + "database \(connection.database) as \(connection.user)")

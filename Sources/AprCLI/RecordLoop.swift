@@ -1,8 +1,17 @@
 import AprKit
+import Glibc
 
 /// Feeds each stdin record to `body` and prints its outcome; a bad record gets
 /// its refusal line and the stream goes on. No record at all is bad input.
+/// A terminal on stdin is a usage error (64), not a silent wait for records
+/// nobody meant to type.
 public func forEachRecord(_ output: inout Output, _ body: (JSONObject) -> Outcome) {
+    if isatty(0) == 1 {
+        output.emit(.refused(Refusal("usage",
+            "stdin is a terminal: give --apr CODE, or pipe JSON records in; see '\(output.tool) --help'")))
+        if let usage = runningToolUsage() { Output.warn(tool: output.tool, usage) }
+        return
+    }
     var reader = RecordReader()
     var any = false
     while let item = reader.next() {

@@ -263,10 +263,37 @@ final class GrantMintTests: XCTestCase {
         XCTAssertEqual(try db.contentDigest(), digest)
     }
 
+    func testRefusesASecondActiveGrantForTheSameTarget() throws {
+        let first = try db.approved()
+        XCTAssertEqual(try grantMint(["--apr", first.code]).status, 0)
+        let second = try db.approved()
+        let digest = try db.contentDigest()
+        let run = try grantMint(stdin: second.line)
+        try assertRefused(run, "target_has_active_grant", 1, unchangedFrom: digest, grants: 1)
+        XCTAssertTrue(run.stderr.contains("\(second.code): target DOT_C1_VOCAB_BUILD has an active grant already, "
+                                          + "GBA-C1-\(first.code) of \(first.code)"), run.stderr)
+        let dry = try grantMint(["--apr", second.code, "--dry-run"])
+        XCTAssertEqual(dry.json["reason"] as? String, "target_has_active_grant", dry.description)
+
+        // psql as the executor meets the same refusal.
+        XCTAssertThrowsError(try db.scalar("SELECT grant_mint($1)", [second.code], as: "executor")) { error in
+            XCTAssertEqual((error as? PGError)?.sqlstate, Reasons.registry["target_has_active_grant"])
+        }
+        XCTAssertEqual(try db.contentDigest(), digest)
+
+        // Another target is free; and once the first grant is revoked, so is this one.
+        XCTAssertEqual(try grantMint(stdin: try db.approved(Fixtures.buildStep(target: "OTHER_TARGET")).line).status, 0)
+        XCTAssertEqual(try grantMint(["--revoke", "--apr", first.code, "--reason", "superseded"]).status, 0)
+        XCTAssertEqual(try grantMint(["--apr", second.code]).status, 0)
+    }
+
     func testRevokeSkipsWhenThereIsNoGrant() throws {
         let apr = try db.approved()
         let digest = try db.contentDigest()
-        try assertRefused(try grantMint(["--revoke", "--apr", apr.code, "--reason", "stop"]), "no_grant", 2, unchangedFrom: digest)
+        let run = try grantMint(["--revoke", "--apr", apr.code, "--reason", "stop"])
+        try assertRefused(run, "nothing_to_revoke", 1, unchangedFrom: digest)
+        XCTAssertTrue(run.stderr.contains("\(apr.code) has no grant: cancel it with apr-cancel --apr \(apr.code) --reason ..."),
+                      run.stderr)
     }
 
     func testRevokeDryRunWritesNothing() throws {

@@ -56,7 +56,7 @@ final class GrantRaceTests: XCTestCase {
         let rounds = Self.scaled(10), minters = 64, executors = 16
         var minted = 0, unchanged = 0
         for round in 1...rounds {
-            let apr = try db.approved()
+            let apr = try db.approved(Fixtures.buildStep(target: "TARGET_\(round)"))
             let holder = try holdRowLock(apr.code)
             // grant-mint and apr-execute both: any mix yields one grant.
             var launched: [LaunchedTool] = []
@@ -86,11 +86,57 @@ final class GrantRaceTests: XCTestCase {
         print("mint race: \(rounds) rounds x \(minters) processes (\(minters - executors) grant-mint, \(executors) apr-execute): \(minted) minted, \(unchanged) unchanged, \(try db.grantCount()) grants")
     }
 
+    /// One active grant per target: 32 approved APRs for one target, minted
+    /// by 32 grant-mint processes at once. Every one passes the check before
+    /// any has committed (the ledger head is held, so the first to insert
+    /// waits there and the others wait on its row in the unique index); the
+    /// index lets one grant in, and the 31 others are refused as
+    /// target_has_active_grant with nothing written.
+    func testThirtyTwoAprsForOneTargetMintedAtOnceYieldOneGrant() throws {
+        let minters = 32
+        for round in 1...3 {
+            let target = "RACE_TARGET_\(round)"
+            var aprs: [ProposedApr] = []
+            for _ in 0..<minters { aprs.append(try db.approved(Fixtures.buildStep(target: target))) }
+            let before = try db.rowCounts()
+            let holder = try holdRowLock("", table: "gov_ledger_head")
+            let launched = try aprs.map { try LaunchedTool("grant-mint", ["-d", executor, "--apr", $0.code]) }
+            try db.waitForLockWaiters("grant-mint", count: minters)
+            try holder.execute("COMMIT")
+            let runs = launched.map { $0.wait() }
+
+            let minted = runs.filter { $0.status == 0 && $0.json["minted"] as? Bool == true }
+            let refused = runs.filter { $0.status == 1 && $0.json["reason"] as? String == "target_has_active_grant" }
+            XCTAssertEqual(minted.count, 1, "round \(round): \(runs.filter { $0.status != 1 }.map(\.description))")
+            XCTAssertEqual(refused.count, minters - 1, "round \(round): \(runs.filter { $0.status != 1 }.map(\.description))")
+            let winner = try XCTUnwrap(minted.first?.json["apr_code"] as? String)
+            for run in refused {
+                XCTAssertFalse(run.leaksRawDatabaseError(tool: "grant-mint"), run.description)
+                XCTAssertTrue(run.stderr.contains("has an active grant already, GBA-C1-\(winner) of \(winner)"), run.stderr)
+            }
+            XCTAssertEqual(try db.scalar("""
+                SELECT count(*) FROM governance_build_authorization WHERE status = 'active' AND scope ->> 'target' = $1
+                """, [target]), "1")
+            var after = try db.rowCounts()
+            for table in ["governance_build_authorization", "apr_dispatches", "gov_ledger"] {
+                XCTAssertEqual(after[table], before[table].map { $0 + 1 }, "round \(round): \(table)")
+                after[table] = before[table]
+            }
+            XCTAssertEqual(after, before, "round \(round): nothing else written")
+            XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_requests WHERE status = 'applied' AND proposed_action ->> 'target' = $1",
+                                         [target]), "1")
+            // The target is free again once its grant is revoked.
+            XCTAssertEqual(try Tool.run("grant-mint", ["-d", executor, "--apr", winner, "--revoke", "--reason", "free"]).status, 0)
+        }
+        XCTAssertEqual(try db.ledgerChain(), "intact")
+        print("target race: 3 rounds x \(minters) APRs for one target: 1 grant each round, \(minters - 1) target_has_active_grant")
+    }
+
     func testMintAgainstRevokeNeverLeavesAGrantActiveAfterARevoke() throws {
         let rounds = Self.scaled(100)
         var revokeFirst = 0, mintFirst = 0
         for round in 1...rounds {
-            let apr = try db.approved()
+            let apr = try db.approved(Fixtures.buildStep(target: "TARGET_\(round)"))
             let holder = try holdRowLock(apr.code)
             var launched = [
                 ("mint", try LaunchedTool("grant-mint", ["-d", executor, "--apr", apr.code])),
@@ -115,7 +161,7 @@ final class GrantRaceTests: XCTestCase {
                 }
             } else {
                 revokeFirst += 1
-                XCTAssertEqual(revoke.json["reason"] as? String, "no_grant", revoke.description)
+                XCTAssertEqual(revoke.json["reason"] as? String, "nothing_to_revoke", revoke.description)
                 XCTAssertEqual(status, "active", "round \(round): the revoke came before any grant")
                 let again = try Tool.run("grant-mint", ["-d", executor, "--apr", apr.code, "--revoke", "--reason", "after"])
                 XCTAssertEqual(again.status, 0, again.description)
@@ -132,7 +178,7 @@ final class GrantRaceTests: XCTestCase {
         let rounds = Self.scaled(100)
         var beforeCommit = 0, afterCommit = 0, finished = 0
         for round in 1...rounds {
-            let apr = try db.approved()
+            let apr = try db.approved(Fixtures.buildStep(target: "TARGET_\(round)"))
             let tool = try LaunchedTool("grant-mint", ["-d", executor, "--apr", apr.code])
             usleep(UInt32.random(in: 0..<30_000))
             tool.kill9()
@@ -157,7 +203,7 @@ final class GrantRaceTests: XCTestCase {
         let rounds = Self.scaled(100)
         var waiting = 0, atRandom = 0, atStart = 0
         for round in 1...rounds {
-            let apr = try db.approved()
+            let apr = try db.approved(Fixtures.buildStep(target: "TARGET_\(round)"))
             // Where the session is when it dies: waiting for the APR's row
             // lock (before the grant row), waiting for the ledger head (the
             // grant row written, not committed), at a random instant, or as

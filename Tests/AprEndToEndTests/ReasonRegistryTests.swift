@@ -28,6 +28,8 @@ final class ReasonRegistryTests: XCTestCase {
     static let sourcesByTool: [String: [String]] = [
         "apr-propose": ["Sources/apr-propose", "Sources/AprCLI", "Sources/AprKit/Workflow/Proposals.swift",
                         "Sources/AprKit/JSON"],
+        "apr-cancel": ["Sources/apr-cancel", "Sources/AprCLI", "Sources/AprKit/Workflow/Cancellation.swift",
+                       "Sources/AprKit/Workflow/AprReference.swift", "Sources/AprKit/JSON"],
         "apr-quorum": ["Sources/apr-quorum", "Sources/AprCLI", "Sources/AprKit/Workflow/Quorum.swift",
                        "Sources/AprKit/Workflow/Quorum+Wait.swift",
                        "Sources/AprKit/Workflow/AprReference.swift", "Sources/AprKit/JSON"],

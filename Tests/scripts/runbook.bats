@@ -76,14 +76,16 @@ teardown() { runbook_teardown; }
 
 @test "stop: a second grant row after the single APR is named, exit 3, revoked" {
     local_cluster
-    # Another APR's grant appears beside the run's own, for the same target.
+    # Another APR's grant row appears beside the run's own, for the same
+    # target; expired, since the database keeps a second active grant for one
+    # target out (the unique index of migration 007).
     other=$(printf '{"request_type":"authorize_build_step","action_code":"authorize_build_step","proposed_action":{"target":"DOT_C1_VOCAB_BUILD","manifest_hash":"%064d","ttl_seconds":60},"session_code":"S-X","reason":"other"}' 0 \
         | PGUSER=proposer apr-propose | grep -o 'APR-[0-9]*' | head -n 1)
     sql "SET session_replication_role = replica; UPDATE apr_requests SET status = 'approved' WHERE apr_code = '$other'"
     sql "CREATE FUNCTION second_grant() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
            IF NEW.request_ref <> '$other' THEN
-             INSERT INTO governance_build_authorization (auth_code, request_ref, scope, expires_at)
-             VALUES ('GBA-C1-$other', '$other', NEW.scope, NEW.expires_at);
+             INSERT INTO governance_build_authorization (auth_code, request_ref, status, scope, expires_at)
+             VALUES ('GBA-C1-$other', '$other', 'expired', NEW.scope, NEW.expires_at);
            END IF; RETURN NULL; END \$\$;
          CREATE TRIGGER second_grant AFTER INSERT ON governance_build_authorization
            FOR EACH ROW EXECUTE FUNCTION second_grant();"

@@ -36,6 +36,7 @@ public enum Schema {
         repeatable("tools.sql", PackageResources.tools_sql),
         repeatable("reading.sql", PackageResources.reading_sql),
         repeatable("log.sql", PackageResources.log_sql),
+        repeatable("cancel.sql", PackageResources.cancel_sql),
         repeatable("grants-and-roles.sql", PackageResources.grants_and_roles_sql),
     ]
 

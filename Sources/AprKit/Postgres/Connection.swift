@@ -5,6 +5,14 @@ import Glibc
 /// as few round trips as it allows, and closes it.
 public final class Connection {
     let handle: OpaquePointer
+    /// The tool that opened the connection (its application name), which
+    /// decides the group role a denied permission names.
+    public let tool: String
+    /// Whether errors whose cause is the database or the role are named as
+    /// such (see `diagnosed`): a tool's connection does, except
+    /// gov-migrate's, which installs the schema; the library's own callers
+    /// (and tests of what psql meets) get the server's errors as they are.
+    public var explainsErrors = false
 
     /// Connects with libpq's defaults and environment (`PGHOST`, `PGSERVICE`,
     /// `.pgpass`, …); `dbname`, when given, may be a database name or a full
@@ -57,6 +65,7 @@ public final class Connection {
             throw failure
         }
         handle = conn
+        tool = applicationName
     }
 
     /// Why a connection attempt failed, in libpq's words. A login the server
@@ -96,7 +105,11 @@ public final class Connection {
         let raw = withCStringArray(params) { p in
             PQexecParams(handle, sql, Int32(params.count), nil, p, nil, nil, 0)
         }
-        return try QueryResult.checked(raw, connection: self)
+        do {
+            return try QueryResult.checked(raw, connection: self)
+        } catch {
+            throw diagnosed(error)
+        }
     }
 
     /// Runs `statements` as one transaction in a single round trip (libpq
@@ -120,6 +133,14 @@ public final class Connection {
     /// statements after it were skipped by the server). An explicit
     /// transaction the statements left open or aborted is rolled back.
     public func pipeline(_ statements: [Statement]) throws(PGError) -> [QueryResult] {
+        do {
+            return try sendPipeline(statements)
+        } catch {
+            throw diagnosed(error)
+        }
+    }
+
+    private func sendPipeline(_ statements: [Statement]) throws(PGError) -> [QueryResult] {
         for statement in statements { try Connection.refuseNUL(statement.sql, statement.params) }
         guard PQenterPipelineMode(handle) == 1 else { throw lastError() }
         defer {

@@ -29,6 +29,13 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
+    /// A refusal of the session itself, not of what it asked: the schema is
+    /// not installed, or the role lacks its group role. Whatever else the
+    /// session asks meets the same.
+    public var endsSession: Bool {
+        message == "schema_missing" || GroupRoles.reasons.values.contains(message)
+    }
+
     /// Maps a server error to its kind. aprkit's SQL raises refusals by their
     /// reason: SQLSTATE `AK` + a letter that names the exit status (see
     /// Reasons), and the reason code as the message.

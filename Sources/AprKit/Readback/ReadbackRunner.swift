@@ -121,6 +121,7 @@ extension PGError {
     /// server or the snapshot ends the whole run.
     var failsItemOnly: Bool {
         switch kind {
+        case .refusal where endsSession: return false
         case .other, .refusal: return true
         case .unavailable, .retryable, .temporary: return false
         }

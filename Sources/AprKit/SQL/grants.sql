@@ -64,6 +64,25 @@ BEGIN
 END
 $$;
 
+-- The refusal of a mint for a target that has an active grant already,
+-- naming that grant and its APR, and what frees the target.
+CREATE OR REPLACE FUNCTION grant_refuse_target_taken(p_apr_code text, other governance_build_authorization)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = public, pg_temp
+AS $$
+BEGIN
+    PERFORM apr_raise('target_has_active_grant', format(
+        '%s: target %s has an active grant already, %s of %s (expires %s): %s', p_apr_code,
+        coalesce(other.scope ->> 'target', '?'), coalesce(other.auth_code, '?'), coalesce(other.request_ref, '?'),
+        coalesce(other.expires_at::text, '?'),
+        CASE WHEN other.expires_at <= now()
+             THEN 'it is past its expiry: run grant-mint --expire-due, then mint again'
+             ELSE format('revoke it (grant-mint --revoke --apr %s --reason ...) or wait for its expiry, then mint again',
+                         coalesce(other.request_ref, '?')) END));
+END
+$$;
+
 -- Mints the one grant of an approved authorize_build_step APR, or (with
 -- p_dry_run) returns the row it would mint and writes nothing. Under the APR's
 -- row lock, in the caller's transaction: the grant, the dispatch record, the
@@ -85,9 +104,15 @@ DECLARE
     blockers text[];
     ttl bigint;
     inserted integer;
+    other governance_build_authorization;
+    violated text;
 BEGIN
     PERFORM apr_refuse_privileged_session();
     r := grant_apr(p_apr_code, NOT p_dry_run);
+    -- A cancelled APR is never minted, whatever became of a grant it had.
+    IF r.status = 'cancelled' THEN
+        PERFORM apr_refuse('apr_cancelled', r.apr_code);
+    END IF;
 
     SELECT * INTO g FROM governance_build_authorization WHERE request_ref = r.apr_code;
     IF FOUND THEN
@@ -134,14 +159,34 @@ BEGIN
                                   'manifest_hash', r.proposed_action ->> 'manifest_hash');
     g.granted_at := now();
     g.expires_at := now() + make_interval(secs => ttl);
+    -- One active grant per target (the unique index of migration 007 is the
+    -- backstop, for two mints that pass this check at once).
+    SELECT * INTO other FROM governance_build_authorization
+     WHERE status = 'active' AND scope ->> 'target' = g.scope ->> 'target' AND request_ref <> r.apr_code
+     ORDER BY granted_at LIMIT 1;
+    IF FOUND THEN
+        PERFORM grant_refuse_target_taken(r.apr_code, other);
+    END IF;
     IF p_dry_run THEN
         RETURN jsonb_build_object('apr_code', r.apr_code, 'dry_run', true,
             'would_mint', governance_build_authorization_json(g));
     END IF;
 
     PERFORM apr_begin_write();
-    INSERT INTO governance_build_authorization SELECT g.* ON CONFLICT DO NOTHING;
-    GET DIAGNOSTICS inserted = ROW_COUNT;
+    BEGIN
+        INSERT INTO governance_build_authorization SELECT g.* ON CONFLICT (request_ref) DO NOTHING;
+        GET DIAGNOSTICS inserted = ROW_COUNT;
+    EXCEPTION WHEN unique_violation THEN
+        GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
+        IF violated IS DISTINCT FROM 'governance_build_authorization_one_active_target' THEN
+            RAISE;
+        END IF;
+        -- Another mint for this target committed between the check and
+        -- the insert: the same refusal as when it had come first.
+        SELECT * INTO other FROM governance_build_authorization
+         WHERE status = 'active' AND scope ->> 'target' = g.scope ->> 'target' LIMIT 1;
+        PERFORM grant_refuse_target_taken(r.apr_code, other);
+    END;
     IF inserted = 0 THEN
         -- Only a writer that skipped the row lock can get here; the unique
         -- request_ref kept the second row out.
@@ -181,7 +226,11 @@ BEGIN
     r := grant_apr(p_apr_code, NOT p_dry_run);
     SELECT * INTO g FROM governance_build_authorization WHERE request_ref = r.apr_code;
     IF NOT FOUND THEN
-        PERFORM apr_refuse('no_grant', r.apr_code);
+        -- An APR not yet applied is withdrawn by cancelling it, not revoked.
+        PERFORM apr_raise('nothing_to_revoke', CASE
+            WHEN r.status IN ('proposed', 'approved')
+                THEN format('%s has no grant: cancel it with apr-cancel --apr %s --reason ...', r.apr_code, r.apr_code)
+            ELSE format('%s is %s and has no grant: there is nothing to revoke', r.apr_code, r.status) END);
     END IF;
     IF g.status = 'revoked' THEN
         RETURN jsonb_build_object('apr_code', r.apr_code, 'revoked', false,
@@ -243,7 +292,8 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION governance_build_authorization_guard(),
+REVOKE ALL ON FUNCTION grant_refuse_target_taken(text, governance_build_authorization),
+    governance_build_authorization_guard(),
     governance_build_authorization_json(governance_build_authorization), grant_apr(text, boolean),
     grant_mint(text, text, boolean), grant_revoke(text, text, boolean), grant_expire_due(boolean)
     FROM PUBLIC;

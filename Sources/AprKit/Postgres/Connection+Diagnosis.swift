@@ -1,0 +1,38 @@
+import CLibPQ
+
+extension Connection {
+    /// What an error means when its cause is the database or the role rather
+    /// than the request: a database without the aprkit schema (an aprkit
+    /// function or table that does not exist, and no apr_requests) is
+    /// schema_missing (exit 69), and a permission the server denied to a
+    /// role that lacks its group role is not_a_proposer, not_an_approver,
+    /// not_an_executor or not_a_reader (exit 1), each naming the next step.
+    /// It costs one query, on these errors only, and only outside a
+    /// transaction (inside one, the error stands as it is). Every other
+    /// error is returned as it is.
+    func diagnosed(_ error: PGError) -> PGError {
+        let missing = error.sqlstate == "42883" || error.sqlstate == "42P01"
+        let denied = error.sqlstate == "42501"
+        guard explainsErrors, missing || denied, PQtransactionStatus(handle) == PQTRANS_IDLE else { return error }
+        let role = denied ? GroupRoles.role(deniedIn: error.message, tool: tool) : nil
+        if denied && role == nil { return error }
+        let sql = """
+            SELECT pg_catalog.to_regclass('public.apr_requests') IS NOT NULL,
+                   CASE WHEN $1::text IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1) THEN false
+                        ELSE pg_catalog.pg_has_role(session_user, $1, 'MEMBER') END
+            """
+        let raw = withCStringArray([role]) { p in PQexecParams(handle, sql, 1, nil, p, nil, nil, 0) }
+        guard let raw else { return error }
+        let result = QueryResult(owning: raw)
+        guard result.status == PGRES_TUPLES_OK, result.rowCount == 1 else { return error }
+        let installed = result.value(0, 0) == "t"
+        if missing {
+            if installed { return error }
+            return PGError(kind: .refusal(.unavailable), sqlstate: Reasons.registry["schema_missing"], message: "schema_missing",
+                           detail: "the aprkit schema is not installed in database \(database) on \(host): run gov-migrate")
+        }
+        guard let role, result.value(0, 1) == "f", let reason = GroupRoles.reasons[role] else { return error }
+        return PGError(kind: .refusal(.fail), sqlstate: Reasons.registry[reason], message: reason,
+                       detail: GroupRoles.detail(user: user, role: role, denied: error.message))
+    }
+}
