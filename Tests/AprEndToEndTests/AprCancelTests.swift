@@ -211,6 +211,9 @@ final class AprCancelTests: XCTestCase {
         let executor = db.conninfo(as: "executor")
         try assertRefusal(try Tool.run("apr-quorum", ["-d", db.conninfo(as: "eng1"), "--apr", open.code, "--vote", "approve"]),
                           by: "apr-quorum", "apr_cancelled", 1, in: db, unchangedFrom: digest)
+        // Its quorum state says why it will never pass.
+        try assertRefusal(try Tool.run("apr-quorum", ["-d", db.conninfo(as: "eng1"), "--apr", open.code]),
+                          by: "apr-quorum", "apr_cancelled", 1, in: db, unchangedFrom: digest)
         try assertRefusal(try Tool.run("grant-mint", ["-d", executor, "--apr", build.code]),
                           by: "grant-mint", "apr_cancelled", 1, in: db, unchangedFrom: digest)
         try assertRefusal(try Tool.run("apr-execute", ["-d", executor, "--apr", build.code]),

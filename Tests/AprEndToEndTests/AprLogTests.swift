@@ -254,7 +254,7 @@ final class AprLogTests: XCTestCase {
 
         let blocks = try Self.examples(page: "man/apr-log.1")
         XCTAssertEqual(blocks.count, 5)
-        let story = try sh(blocks[0])
+        let story = try sh(blocks[0].replacingOccurrences(of: "APR-000003", with: code))
         XCTAssertEqual(story.status, 0, story.description)
         XCTAssertTrue(story.stdout.contains("\tpropose\tproposer\n") && story.stdout.contains("\tvote\towner2\n"), story.stdout)
         let votes = try sh(blocks[1])

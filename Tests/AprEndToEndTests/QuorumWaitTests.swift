@@ -208,7 +208,7 @@ final class QuorumWaitTests: XCTestCase {
         let code = try db.propose().code
         try db.vote(code, by: ["owner1"])
         let page = try String(contentsOfFile: Tool.packageRoot + "/man/apr-quorum.1", encoding: .utf8)
-        let example = try XCTUnwrap(page.split(separator: "\n").first { $0.contains("--wait 3600 && apr-execute") })
+        let example = try XCTUnwrap(page.split(separator: "\n").first { $0.contains("--wait 3600 && PGUSER=executor apr-execute") })
         let script = example.replacingOccurrences(of: "APR-000001", with: code)
         let env = ["PATH": "\(Tool.binDir):/usr/bin:/bin", "PGDATABASE": db.name, "PGUSER": "executor"]
         nonisolated(unsafe) var run: ToolRun?

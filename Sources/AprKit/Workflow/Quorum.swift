@@ -50,6 +50,8 @@ public struct Quorum {
         let refusal: Refusal
         if status == "rejected" || state["rejections"]?.arrayValue?.isEmpty == false {
             refusal = Refusal("apr_rejected", "\(state["apr_code"]?.stringValue ?? "the APR") was rejected")
+        } else if status == "cancelled" {
+            refusal = Refusal("apr_cancelled", "\(state["apr_code"]?.stringValue ?? "the APR") was cancelled: it is never voted on, dispatched or applied")
         } else if state["expired"] == .bool(true) {
             refusal = Refusal("apr_expired", "\(state["apr_code"]?.stringValue ?? "the APR") has expired")
         } else {
