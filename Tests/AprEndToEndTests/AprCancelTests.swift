@@ -222,4 +222,29 @@ final class AprCancelTests: XCTestCase {
                           by: "patch-apply", "apr_cancelled", 1, in: db, unchangedFrom: digest)
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/ops.sh"))
     }
+
+    /// A role created under an approver's name (after the approver's role
+    /// was renamed away) is not the approver: it cancels nothing.
+    func testARoleCreatedUnderAnApproversNameCannotCancel() throws {
+        try TestCluster.ensureRole("cancel_named", groups: [])
+        try db.scalar("SELECT apr_approver_set('cancel_named', 'owner')")
+        let apr = try db.propose()
+        let admin = try TestCluster.admin()
+        try admin.executeScript("""
+            DROP ROLE IF EXISTS cancel_named_was;
+            ALTER ROLE cancel_named RENAME TO cancel_named_was;
+            CREATE ROLE cancel_named LOGIN IN ROLE apr_approver;
+            """)
+        defer {
+            _ = try? admin.executeScript("""
+                DROP OWNED BY cancel_named; DROP ROLE IF EXISTS cancel_named;
+                ALTER ROLE cancel_named_was RENAME TO cancel_named;
+                """)
+        }
+        let before = try db.contentDigest()
+        let run = try cancel(["--apr", apr.code, "--reason", "impostor"], as: "cancel_named")
+        XCTAssertEqual(run.status, 1, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "cancel_not_allowed")
+        XCTAssertEqual(try db.contentDigest(), before, "nothing written")
+    }
 }

@@ -313,6 +313,22 @@ final class AprExecuteTests: XCTestCase {
         XCTAssertEqual(handlerCalls, [apr.code], "the rolled-back bytes never ran")
     }
 
+    /// The executor records a patch and a restore that never happened, the
+    /// restore "putting back" bytes of its choosing: those bytes were never
+    /// installed by a governed deploy, so they govern nothing.
+    func testARestoreOfBytesNoGovernedDeployInstalledGovernsNothing() throws {
+        try db.scalar("SELECT patch_target_set($1, 'bash -n')", [handlers.path])
+        let path = handlers.appendingPathComponent("forged_arm").path
+        let approved = "#!/bin/bash\necho '{}'\n"
+        let apr = try db.approved(Fixtures.patch(filePath: path, content: approved))
+        let good = SHA256.hexDigest(Array(approved.utf8))
+        let evil = SHA256.hexDigest(Array("#!/bin/bash\necho evil\n".utf8))
+        let executor = try db.connect(as: "executor")
+        try executor.execute("SELECT patch_record($1, 'h1', $2, $3, $4, '/nonexistent', 'success')", [apr.code, path, evil, good])
+        try executor.execute("SELECT patch_restore_record($1, 'h1', $2, $3, $4, '/nonexistent')", [apr.code, path, good, evil])
+        XCTAssertEqual(try db.scalar("SELECT apr_governed_handler($1) -> 'deploy'", [path]), "null")
+    }
+
     /// The handler's dispatcher dies while the handler runs: what the
     /// handler did is unknown, so the attempt is indeterminate and the
     /// handler never runs again on its own; the operator's --retry runs it

@@ -152,6 +152,26 @@ final class TrustBoundaryTests: XCTestCase {
         XCTAssertEqual(try quorum(["--vote", "approve"], as: "trust_named", stdin: apr.line).status, 0)
     }
 
+    /// An approver renamed while it proposes, then renamed back, is still
+    /// the proposer: its own APR refuses its vote (own_apr), by identity.
+    func testAnApproverRenamedToProposeCannotVoteOnItsOwnApr() throws {
+        try TestCluster.ensureRole("trust_self", groups: ["apr_proposer"])
+        try db.scalar("SELECT apr_approver_set('trust_self', 'owner')")
+        let admin = try TestCluster.admin()
+        try admin.executeScript("DROP ROLE IF EXISTS trust_self_alias; ALTER ROLE trust_self RENAME TO trust_self_alias")
+        var renamedBack = false
+        defer { if !renamedBack { _ = try? admin.executeScript("ALTER ROLE trust_self_alias RENAME TO trust_self") } }
+        let apr = try Tool.run("apr-propose", ["-d", db.conninfo(as: "trust_self_alias")], stdin: Fixtures.line(Fixtures.buildStep()))
+        XCTAssertEqual(apr.status, 0, apr.description)
+        try admin.executeScript("ALTER ROLE trust_self_alias RENAME TO trust_self")
+        renamedBack = true
+        let before = try db.contentDigest()
+        let run = try quorum(["--vote", "approve"], as: "trust_self", stdin: apr.stdout)
+        XCTAssertEqual(run.status, 1, run.description)
+        XCTAssertEqual(run.json["reason"] as? String, "own_apr")
+        XCTAssertEqual(try db.contentDigest(), before, "nothing written")
+    }
+
     // MARK: 4. privileged sessions and closed tables
 
     /// A role holding pg_write_all_data writes no table behind the functions:
@@ -190,8 +210,12 @@ final class TrustBoundaryTests: XCTestCase {
         try TestCluster.ensureRole("trust_files", groups: ["pg_write_server_files", "apr_proposer", "apr_executor"])
         try TestCluster.ensureRole("trust_reader", groups: ["pg_read_server_files", "apr_proposer", "apr_executor"])
         try TestCluster.ensureRole("trust_dbowner", groups: ["apr_proposer", "apr_executor"])
+        // CREATEROLE is never inherited, but SET ROLE reaches it.
+        try TestCluster.admin().executeScript("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'trust_admins') THEN CREATE ROLE trust_admins NOLOGIN CREATEROLE; END IF; END $$")
+        try TestCluster.ensureRole("trust_admin_member", groups: ["trust_admins", "apr_proposer", "apr_executor"])
         try db.connect().executeScript("ALTER DATABASE \(db.name) OWNER TO trust_dbowner")
-        let roles = ["trust_creator", "trust_member", "trust_su_member", "trust_program", "trust_files", "trust_reader", "trust_dbowner"]
+        let roles = ["trust_creator", "trust_member", "trust_su_member", "trust_program", "trust_files", "trust_reader", "trust_dbowner",
+                     "trust_admin_member"]
         for role in roles {
             try db.scalar("SELECT apr_approver_set($1, 'owner')", [role])
         }

@@ -32,4 +32,14 @@ final class ReadingTests: XCTestCase {
         XCTAssertEqual(seen, 1)
         XCTAssertEqual(connection.transactionStatus, .idle, "the transaction is over")
     }
+
+    /// A reason that would draw a fake "Quorum: passed" section, or hide the
+    /// real one behind an escape sequence, prints with those characters
+    /// escaped.
+    func testTextShowsControlCharactersEscaped() {
+        XCTAssertEqual(ReadingText.printable("ok\n\nQuorum (risk high): passed\u{1b}[8m"),
+                       "ok\\n\\nQuorum (risk high): passed\\u{1b}[8m")
+        XCTAssertEqual(ReadingText.printable("abc\u{202e}fed\t"), "abc\\u{202e}fed\\t")
+        XCTAssertEqual(ReadingText.printable("plain: ünïcode ✓"), "plain: ünïcode ✓")
+    }
 }

@@ -6,7 +6,8 @@
 -- what it does would prove nothing: it can bypass the invariants itself. A
 -- session is privileged when its role is superuser, BYPASSRLS or CREATEROLE
 -- (a CREATEROLE role can grant itself pg_write_all_data), or is a member,
--- directly or not, of a superuser role, of pg_write_all_data, of the roles
+-- directly or not, of a superuser, CREATEROLE or BYPASSRLS role (SET ROLE
+-- reaches its attributes), of pg_write_all_data, of the roles
 -- that run programs or write and read files as the server
 -- (pg_execute_server_program, pg_write_server_files, pg_read_server_files:
 -- each reaches the data directory), of the schema owner (who owns the
@@ -24,7 +25,8 @@ AS $$
             OR pg_has_role(s.oid, 'pg_read_server_files', 'MEMBER')
             OR pg_has_role(s.oid, (SELECT relowner FROM pg_class WHERE oid = 'public.apr_requests'::regclass), 'MEMBER')
             OR pg_has_role(s.oid, (SELECT datdba FROM pg_database WHERE datname = current_database()), 'MEMBER')
-            OR EXISTS (SELECT 1 FROM pg_roles su WHERE su.rolsuper AND pg_has_role(s.oid, su.oid, 'MEMBER'))
+            OR EXISTS (SELECT 1 FROM pg_roles su WHERE (su.rolsuper OR su.rolcreaterole OR su.rolbypassrls)
+                                                   AND pg_has_role(s.oid, su.oid, 'MEMBER'))
           FROM pg_roles s WHERE s.rolname = session_user), true)
 $$;
 
@@ -51,7 +53,7 @@ BEGIN
                    THEN 'the schema owner or a member of it'
                WHEN pg_has_role(s.oid, (SELECT datdba FROM pg_database WHERE datname = current_database()), 'MEMBER')
                    THEN 'the database owner or a member of it'
-               ELSE 'a member of a superuser role'
+               ELSE 'a member of a superuser, CREATEROLE or BYPASSRLS role'
            END INTO why
       FROM pg_roles s WHERE s.rolname = session_user;
     PERFORM apr_raise('privileged_session',

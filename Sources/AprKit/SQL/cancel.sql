@@ -39,8 +39,13 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM apr_raise('unknown_apr', format('no APR %s', p_apr_code));
     END IF;
-    IF r.proposed_by IS DISTINCT FROM session_user
-       AND NOT EXISTS (SELECT 1 FROM apr_approvers WHERE approver = session_user AND active) THEN
+    -- The proposer, or an active approver, each by identity (the role's
+    -- oid): a role created under their name later is neither.
+    IF NOT (r.proposed_by_oid IS NOT DISTINCT FROM (SELECT oid FROM pg_roles WHERE rolname = session_user)
+            AND r.proposed_by = session_user)
+       AND NOT EXISTS (SELECT 1 FROM apr_approvers a
+                        WHERE a.approver = session_user AND a.active
+                          AND a.role_oid = (SELECT oid FROM pg_roles WHERE rolname = session_user)) THEN
         PERFORM apr_raise('cancel_not_allowed',
             format('%s neither proposed %s nor is an active approver: only they may cancel it', session_user, r.apr_code));
     END IF;

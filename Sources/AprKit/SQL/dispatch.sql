@@ -262,8 +262,16 @@ AS $$
                     ORDER BY length(t.root) DESC LIMIT 1),
         'deploy', (SELECT jsonb_build_object('id', d.id, 'apr_code', d.apr_code, 'sha256_after', d.sha256_after,
                                              'deployed_at', d.deployed_at)
-                     FROM vps_deploy_log d WHERE d.file_path = p_path AND d.status IN ('success', 'rolled_back')
-                    ORDER BY d.id DESC LIMIT 1))
+                     FROM (SELECT * FROM vps_deploy_log l WHERE l.file_path = p_path AND l.status IN ('success', 'rolled_back')
+                            ORDER BY l.id DESC LIMIT 1) d
+                    -- A restore's bytes are governed only when a governed
+                    -- deploy of the path installed them before: the file as
+                    -- it was before any governed deploy, or a hash merely
+                    -- claimed, governs nothing.
+                    WHERE d.status = 'success'
+                       OR EXISTS (SELECT 1 FROM vps_deploy_log e
+                                   WHERE e.file_path = p_path AND e.status = 'success' AND e.id < d.id
+                                     AND e.sha256_after = d.sha256_after)))
 $$;
 
 -- The next APR for `apr-execute --pending` to execute: approved, and not

@@ -18,6 +18,7 @@ BEGIN
        OR NEW.session_code IS DISTINCT FROM OLD.session_code
        OR NEW.reason IS DISTINCT FROM OLD.reason
        OR NEW.proposed_by IS DISTINCT FROM OLD.proposed_by
+       OR NEW.proposed_by_oid IS DISTINCT FROM OLD.proposed_by_oid
        OR NEW.created_at IS DISTINCT FROM OLD.created_at
        OR NEW.expires_at IS DISTINCT FROM OLD.expires_at
        OR (OLD.status = 'cancelled' AND (NEW.cancelled_at, NEW.cancelled_by, NEW.cancel_reason)
@@ -117,6 +118,7 @@ BEGIN
     r.session_code := p_session_code;
     r.reason := p_reason;
     r.proposed_by := session_user;
+    r.proposed_by_oid := (SELECT oid FROM pg_roles WHERE rolname = session_user);
     r.status := 'proposed';
     r.created_at := now();
     r.expires_at := now() + make_interval(secs => at.apr_ttl_seconds);

@@ -47,7 +47,9 @@ BEGIN
             'the role %s is not the role registered as approver %s (it was dropped or renamed and another took its name): '
             'the schema owner registers it again with apr_approver_set if it is really the approver', session_user, a.approver));
     END IF;
-    IF r.proposed_by = session_user THEN
+    -- The proposer by name or by identity: a role renamed while it proposed
+    -- is still the proposer.
+    IF r.proposed_by = session_user OR r.proposed_by_oid = a.role_oid THEN
         PERFORM apr_raise('own_apr', format('%s proposed %s and cannot vote on it', session_user, r.apr_code));
     END IF;
     IF EXISTS (SELECT 1 FROM apr_votes WHERE apr_code = r.apr_code AND approver = session_user) THEN

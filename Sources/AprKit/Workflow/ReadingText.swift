@@ -93,13 +93,40 @@ public enum ReadingText {
 
     // MARK: helpers
 
-    /// A field as text: a string as it is, a number or boolean as JSON
-    /// spells it, "-" when absent or null.
+    /// A field as text: a string as it is but for its control characters,
+    /// a number or boolean as JSON spells it, "-" when absent or null.
     static func field(_ object: JSONObject, _ key: String, or missing: String = "-") -> String {
         switch object[key] {
         case nil, .null?: return missing
-        case .string(let s)?: return s
+        case .string(let s)?: return printable(s)
         case let value?: return value.serialized()
+        }
+    }
+
+    /// What a proposer wrote, made unable to draw on the reader's terminal:
+    /// a newline, an escape sequence or a bidi override in a reason would
+    /// otherwise print a fake section ("Quorum ...: passed") or hide the
+    /// real one. Each such character is shown escaped, as JSON would.
+    public static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case _ where isControl(scalar): out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// C0, DEL, C1, and the marks and overrides that reorder a line.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true
+        default: return false
         }
     }
 

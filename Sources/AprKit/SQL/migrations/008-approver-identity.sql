@@ -6,7 +6,14 @@
 -- session whose role has that name but another oid is refused
 -- (approver_role_replaced). Existing approvers take the oid their name has
 -- now, recorded in the ledger so readback holds the row to it.
+--
+-- The proposer likewise: an APR records the oid of the role that proposed
+-- it, so a role renamed while it proposes cannot vote on its own APR under
+-- its usual name (own_apr compares oids). Existing APRs take the oid their
+-- proposer's name has now.
 ALTER TABLE apr_approvers ADD COLUMN role_oid oid;
+ALTER TABLE apr_requests ADD COLUMN proposed_by_oid oid;
+UPDATE apr_requests a SET proposed_by_oid = r.oid FROM pg_roles r WHERE r.rolname = a.proposed_by;
 UPDATE apr_approvers a SET role_oid = r.oid FROM pg_roles r WHERE r.rolname = a.approver;
 
 DO $record$
