@@ -338,7 +338,7 @@ final class ReadbackTests: XCTestCase {
         let run = try Tool.run("readback", ["-d", "host=/nonexistent dbname=none", "--checklist", "ledger", "--dry-run",
                                             "--ledger-head", "/dev/null", "--write-ledger-head", headFile])
         XCTAssertEqual(run.status, 0, run.description)
-        XCTAssertEqual(run.lines.count, 9, "eight items and the summary")
+        XCTAssertEqual(run.lines.count, 10, "nine items and the summary")
         XCTAssertTrue((run.lines[1]["sql"] as? String ?? "").contains("l.seq = $1::bigint"), run.description)
         XCTAssertEqual(run.lines[1]["params"] as? [String], ["0", String(repeating: "0", count: 64)])
         XCTAssertEqual(run.lines.last?["would_save_ledger_head"] as? String, headFile)

@@ -312,4 +312,39 @@ final class TrustBoundaryTests: XCTestCase {
             XCTAssertEqual(try failed()[item], found.replacingOccurrences(of: apr, with: "APR-000001"), sql)
         }
     }
+
+    /// A superuser who disables a guard trigger, replaces a function or
+    /// grants a privilege behind gov-migrate: the ledger checklist's schema
+    /// item fails and says so; put back as it was, it passes again; a run of
+    /// gov-migrate records the schema as it then is, as an event of its own.
+    func testASchemaChangedOutsideGovMigrateFailsReadback() throws {
+        func schemaItem() throws -> String? {
+            let run = try Tool.run("readback", ["-d", db.conninfo(), "--checklist", "ledger", "--ledger-head", "/dev/null"])
+            let line = run.lines.first { $0["item"] as? String == "schema_matches_last_migration" }
+            return line?["ok"] as? Bool == true ? "ok" : line?["found"] as? String
+        }
+        XCTAssertEqual(try schemaItem(), "ok")
+        let admin = try db.connect()
+        let changes: [(String, String)] = [
+            ("ALTER TABLE apr_votes DISABLE TRIGGER apr_votes_append_only",
+             "ALTER TABLE apr_votes ENABLE TRIGGER apr_votes_append_only"),
+            ("GRANT INSERT ON apr_votes TO apr_approver", "REVOKE INSERT ON apr_votes FROM apr_approver"),
+            ("ALTER FUNCTION quorum_passed(text) SET work_mem = '64MB'", "ALTER FUNCTION quorum_passed(text) RESET work_mem"),
+        ]
+        for (change, undo) in changes {
+            try admin.executeScript(change)
+            let found = try schemaItem()
+            XCTAssertTrue(found?.hasPrefix("the schema differs from what gov-migrate recorded") == true, "\(change): \(found ?? "nil")")
+            try admin.executeScript(undo)
+            XCTAssertEqual(try schemaItem(), "ok", undo)
+        }
+        let replaced = try XCTUnwrap(db.scalar("SELECT pg_get_functiondef('quorum_passed(text)'::regprocedure)"))
+        try admin.executeScript(replaced.replacingOccurrences(of: "AS $function$", with: "AS $function$ -- replaced\n"))
+        XCTAssertNotEqual(try schemaItem(), "ok", "a replaced function body")
+        let migrate = try Tool.run("gov-migrate", ["-d", db.conninfo()])
+        XCTAssertEqual(migrate.status, 0, migrate.description)
+        XCTAssertNotNil(migrate.json["schema_fingerprint"], migrate.description)
+        XCTAssertEqual(try schemaItem(), "ok")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_ledger WHERE event = 'schema_fingerprint'"), "2")
+    }
 }

@@ -46,6 +46,7 @@ final class SchemaFilesTests: XCTestCase {
             XCTAssertEqual(content, try bytes("\(Self.sqlDir)/checklists/\(name).checklist.sql"), name)
         }
         XCTAssertEqual(Schema.ledgerChainQuery, try bytes(Self.sqlDir + "/checklists/ledger-chain.sql"))
+        XCTAssertEqual(Schema.schemaFingerprintQuery, try bytes(Self.sqlDir + "/checklists/schema-fingerprint.sql"))
     }
 
     /// The lock file holds the sha256 of every released migration and only

@@ -110,10 +110,12 @@ public struct Migrator {
             try recordChecksum(of: item.migration)
             rechecksummed.append(.object(item.json))
         }
+        let fingerprinted = try recordFingerprint()
         let version = items.last { $0.migration.kind == .versioned }?.migration.version
         var body: JSONObject = ["applied": .array(applied), "schema_version": .string(orNull: version)]
         if !rechecksummed.isEmpty { body["rechecksummed"] = .array(rechecksummed) }
-        return .done(body, unchanged: applied.isEmpty && rechecksummed.isEmpty)
+        if let fingerprinted { body["schema_fingerprint"] = .string(fingerprinted) }
+        return .done(body, unchanged: applied.isEmpty && rechecksummed.isEmpty && fingerprinted == nil)
     }
 
     /// Queues on the migration lock; when lock_timeout runs out first, the
@@ -135,6 +137,31 @@ public struct Migrator {
             throw Refusal("database_busy",
                           "another migration holds the migration lock (\(holder ?? "holder not visible to this role")) past lock_timeout \(lockTimeout); re-run when it has finished",
                           details: ["holder": .string(orNull: holder)])
+        }
+    }
+
+    /// Records the schema's fingerprint in the ledger when it is not the one
+    /// last recorded (the ledger checklist holds the schema to it), and
+    /// returns it then; nil when the ledger already has it.
+    private func recordFingerprint() throws -> String? {
+        let c = connection
+        try resetSession()
+        try c.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+        do {
+            let current = try c.execute(String(decoding: Schema.schemaFingerprintQuery, as: UTF8.self)).value(0, 0)
+            let recorded = try c.execute(
+                "SELECT payload ->> 'sha256' FROM public.gov_ledger WHERE event = 'schema_fingerprint' ORDER BY seq DESC LIMIT 1")
+            guard let current, recorded.rowCount == 0 || recorded.value(0, 0) != current else {
+                try c.execute("COMMIT")
+                return nil
+            }
+            try c.execute("SELECT public.gov_ledger_append('schema_fingerprint', NULL, NULL, pg_catalog.jsonb_build_object('sha256', $1::text))",
+                          [current])
+            try c.execute("COMMIT")
+            return current
+        } catch {
+            if c.transactionStatus != .idle { _ = try? c.execute("ROLLBACK") }
+            throw error
         }
     }
 

@@ -48,6 +48,9 @@ public enum Schema {
         "ledger": PackageResources.ledger_checklist_sql,
     ]
     public static let ledgerChainQuery = PackageResources.ledger_chain_sql
+    /// The schema's fingerprint (checklists/schema-fingerprint.sql), which
+    /// gov-migrate records and the ledger checklist compares.
+    public static let schemaFingerprintQuery = PackageResources.schema_fingerprint_sql
 
     /// `NNN-what.sql` → version NNN, name what.
     private static func versioned(_ file: String, _ bytes: [UInt8]) -> Migration {

@@ -4,14 +4,20 @@
 extension Checklist {
     public static let builtinNames = ["post-grant", "prewrite", "ledger"]
 
+    /// The files a built-in checklist may include: the ledger chain, which
+    /// three checklists share, and the schema's fingerprint.
+    static let includes: [String: [UInt8]] = [
+        "-- @include ledger-chain.sql": Schema.ledgerChainQuery,
+        "-- @include schema-fingerprint.sql": Schema.schemaFingerprintQuery,
+    ]
+
     /// A built-in checklist's text, each `-- @include FILE` line replaced by
-    /// that file's query (the ledger chain, which three checklists share).
+    /// that file's query.
     public static func builtinText(_ name: String) -> String? {
         guard let bytes = Schema.checklists[name] else { return nil }
-        let include = String(decoding: Schema.ledgerChainQuery, as: UTF8.self)
         return String(decoding: bytes, as: UTF8.self)
             .split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0 == "-- @include ledger-chain.sql" ? include.dropLast() : $0 }
+            .map { line in includes[String(line)].map { String(decoding: $0, as: UTF8.self).dropLast() } ?? line }
             .joined(separator: "\n")
     }
 

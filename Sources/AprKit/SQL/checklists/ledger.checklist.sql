@@ -250,3 +250,21 @@ WITH problems AS (
 )
 SELECT coalesce(string_agg(problem, '; ' ORDER BY key), 'ok')
   FROM (SELECT * FROM problems ORDER BY key LIMIT 5) AS first;
+
+-- name: schema_matches_last_migration
+-- expect: = ok
+-- The schema's functions, triggers, tables, columns, constraints, indexes
+-- and privileges are what gov-migrate last recorded: a function replaced, a
+-- trigger disabled or a privilege granted behind it (a superuser) shows.
+WITH now_fingerprint (fingerprint) AS (
+-- @include schema-fingerprint.sql
+), recorded AS (
+    SELECT seq, payload ->> 'sha256' AS fingerprint FROM gov_ledger
+     WHERE event = 'schema_fingerprint' ORDER BY seq DESC LIMIT 1
+)
+SELECT CASE
+           WHEN NOT EXISTS (SELECT 1 FROM recorded) THEN 'no schema fingerprint in the ledger: run gov-migrate'
+           WHEN (SELECT fingerprint FROM recorded) = (SELECT fingerprint FROM now_fingerprint) THEN 'ok'
+           ELSE format('the schema differs from what gov-migrate recorded at seq %s: a function, trigger, table, '
+                       'constraint, index or privilege was changed outside gov-migrate', (SELECT seq FROM recorded))
+       END;
