@@ -30,8 +30,9 @@ SELECT CASE
 
 -- name: state_aprs_match_ledger
 -- expect: = ok
--- Every APR has its propose event (with its payload hash), and its status is
--- the one its last status-bearing event says.
+-- Every APR has its propose event (with its payload hash and proposer), its
+-- payload hashes to that hash, and its status is the one its last
+-- status-bearing event says.
 WITH said AS (
     SELECT DISTINCT ON (apr_code) apr_code, status
       FROM (SELECT l.apr_code, l.seq,
@@ -54,6 +55,17 @@ WITH said AS (
       FROM apr_requests r
      WHERE NOT EXISTS (SELECT 1 FROM gov_ledger l WHERE l.apr_code = r.apr_code AND l.event = 'propose'
                           AND l.payload ->> 'payload_sha256' = r.payload_sha256)
+    UNION ALL
+    -- An edit with the guards off changes the payload without its hash, or
+    -- the proposer without its event.
+    SELECT r.apr_code, 'apr_requests ' || r.apr_code || ': its payload does not hash to its payload_sha256'
+      FROM apr_requests r
+     WHERE apr_payload_sha256(r.proposed_action) IS DISTINCT FROM r.payload_sha256
+    UNION ALL
+    SELECT r.apr_code, 'apr_requests ' || r.apr_code || ': proposed by ' || r.proposed_by || ', the ledger says '
+                       || (l.payload ->> 'proposed_by')
+      FROM apr_requests r JOIN gov_ledger l ON l.apr_code = r.apr_code AND l.event = 'propose'
+     WHERE l.payload ? 'proposed_by' AND l.payload ->> 'proposed_by' IS DISTINCT FROM r.proposed_by
     UNION ALL
     SELECT r.apr_code, 'apr_requests ' || r.apr_code || ': status ' || r.status || ', the ledger says '
                        || coalesce(s.status, 'nothing')
