@@ -225,13 +225,17 @@ final class QuorumWaitTests: XCTestCase {
         XCTAssertEqual(try db.grantCount(), 1, "executed once the quorum passed")
     }
 
+    /// A bad --wait refuses the whole invocation before it connects: the
+    /// vote it carries is not cast.
     func testABadWaitIsAUsageError() throws {
         let code = try db.propose().code
+        let digest = try db.contentDigest()
         for value in ["-1", "nan", "soon"] {
-            let run = try Tool.run("apr-quorum", ["-d", db.conninfo(as: "eng1"), "--apr", code, "--wait", value])
+            let run = try Tool.run("apr-quorum", ["-d", db.conninfo(as: "eng1"), "--apr", code, "--vote", "approve", "--wait", value])
             XCTAssertEqual(run.status, 64, "--wait \(value): \(run)")
             XCTAssertEqual(run.json["reason"] as? String, "usage")
         }
+        XCTAssertEqual(try db.contentDigest(), digest, "no vote was cast")
     }
 }
 

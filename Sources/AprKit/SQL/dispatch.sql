@@ -460,6 +460,9 @@ GRANT EXECUTE ON FUNCTION apr_dispatch_next(text[]), apr_dispatch_claim(text, te
     apr_dispatch_finish(text, integer, integer, boolean, jsonb), apr_dispatch_lock(text), apr_dispatch_try_lock(text),
     apr_dispatch_unlock(text)
     TO apr_executor;
+-- A formatter of the one row it is given, which apr-show (reading.sql)
+-- calls as its caller.
+GRANT EXECUTE ON FUNCTION apr_dispatch_json(apr_dispatches) TO apr_proposer, apr_approver, apr_executor, apr_reader;
 GRANT EXECUTE ON FUNCTION apr_dispatch_plan(text), apr_refuse(text, text, text), apr_governed_handler(text)
     TO apr_proposer, apr_approver, apr_executor, apr_reader;
 

@@ -300,6 +300,10 @@ REVOKE ALL ON FUNCTION grant_refuse_target_taken(text, governance_build_authoriz
 GRANT EXECUTE ON FUNCTION grant_mint(text, text, boolean), grant_revoke(text, text, boolean),
     grant_expire_due(boolean)
     TO apr_executor;
+-- A formatter of the one row it is given, which apr-show (reading.sql)
+-- calls as its caller.
+GRANT EXECUTE ON FUNCTION governance_build_authorization_json(governance_build_authorization)
+    TO apr_proposer, apr_approver, apr_executor, apr_reader;
 
 DO $check$
 BEGIN

@@ -136,6 +136,9 @@ $$;
 REVOKE ALL ON FUNCTION apr_requests_guard(), apr_request_json(apr_requests), apr_check_text(text, text, integer),
     apr_propose(text, text, jsonb, text, text, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION apr_propose(text, text, jsonb, text, text, boolean) TO apr_proposer;
+-- A formatter of the one row it is given, which apr-list and apr-show
+-- (reading.sql) call as their caller.
+GRANT EXECUTE ON FUNCTION apr_request_json(apr_requests) TO apr_proposer, apr_approver, apr_executor, apr_reader;
 
 DO $check$
 BEGIN

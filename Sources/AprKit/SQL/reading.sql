@@ -2,11 +2,9 @@
 -- function runs as its caller (SECURITY INVOKER), who reads the tables
 -- through the SELECT the group roles hold (grants-and-roles.sql).
 
--- The formatters the readers call as themselves: each turns the one row it
--- is given into the JSON every tool prints, and reads nothing else.
-GRANT EXECUTE ON FUNCTION apr_request_json(apr_requests), apr_dispatch_json(apr_dispatches),
-    governance_build_authorization_json(governance_build_authorization)
-    TO apr_proposer, apr_approver, apr_executor, apr_reader;
+-- The row formatters they call as themselves (apr_request_json,
+-- apr_dispatch_json, governance_build_authorization_json) are granted to
+-- the group roles in their own files.
 
 -- The APRs under the given filters, newest first (created_at, then
 -- apr_code, descending), each as apr-propose prints it; NULL means "any".
