@@ -229,18 +229,8 @@ final class AprCancelTests: XCTestCase {
         try TestCluster.ensureRole("cancel_named", groups: [])
         try db.scalar("SELECT apr_approver_set('cancel_named', 'owner')")
         let apr = try db.propose()
-        let admin = try TestCluster.admin()
-        try admin.executeScript("""
-            DROP ROLE IF EXISTS cancel_named_was;
-            ALTER ROLE cancel_named RENAME TO cancel_named_was;
-            CREATE ROLE cancel_named LOGIN IN ROLE apr_approver;
-            """)
-        defer {
-            _ = try? admin.executeScript("""
-                DROP OWNED BY cancel_named; DROP ROLE IF EXISTS cancel_named;
-                ALTER ROLE cancel_named_was RENAME TO cancel_named;
-                """)
-        }
+        let restore = try TestCluster.impersonate("cancel_named")
+        defer { restore() }
         let before = try db.contentDigest()
         let run = try cancel(["--apr", apr.code, "--reason", "impostor"], as: "cancel_named")
         XCTAssertEqual(run.status, 1, run.description)

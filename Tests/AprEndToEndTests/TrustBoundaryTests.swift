@@ -130,18 +130,8 @@ final class TrustBoundaryTests: XCTestCase {
         try TestCluster.ensureRole("trust_named", groups: [])
         try db.scalar("SELECT apr_approver_set('trust_named', 'owner')")
         let apr = try db.propose()
-        let admin = try TestCluster.admin()
-        try admin.executeScript("""
-            DROP ROLE IF EXISTS trust_named_was;
-            ALTER ROLE trust_named RENAME TO trust_named_was;
-            CREATE ROLE trust_named LOGIN IN ROLE apr_approver;
-            """)
-        defer {
-            _ = try? admin.executeScript("""
-                DROP OWNED BY trust_named; DROP ROLE IF EXISTS trust_named;
-                ALTER ROLE trust_named_was RENAME TO trust_named;
-                """)
-        }
+        let restore = try TestCluster.impersonate("trust_named")
+        defer { restore() }
         let before = try db.contentDigest()
         let run = try quorum(["--vote", "approve"], as: "trust_named", stdin: apr.line)
         XCTAssertEqual(run.status, 1, run.description)

@@ -41,6 +41,26 @@ public enum TestCluster {
     }
 }
 
+extension TestCluster {
+    /// What a CREATEROLE role can do to an approver: renames `role` away
+    /// (to `role_was`) and creates a new login role under its name, a member
+    /// of apr_approver. The returned closure puts the original back.
+    public static func impersonate(_ role: String) throws -> () -> Void {
+        let admin = try admin()
+        try admin.executeScript("""
+            DROP ROLE IF EXISTS \(role)_was;
+            ALTER ROLE \(role) RENAME TO \(role)_was;
+            CREATE ROLE \(role) LOGIN IN ROLE apr_approver;
+            """)
+        return {
+            _ = try? admin.executeScript("""
+                DROP OWNED BY \(role); DROP ROLE IF EXISTS \(role);
+                ALTER ROLE \(role)_was RENAME TO \(role);
+                """)
+        }
+    }
+}
+
 public struct TestSupportError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
