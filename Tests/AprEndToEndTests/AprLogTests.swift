@@ -281,34 +281,13 @@ final class AprLogTests: XCTestCase {
     func shellQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }
 
-/// apr-log running in the background, its stdout in a file that the test
-/// reads as it grows.
-final class Follower {
-    let process = Process()
-    let outURL: URL
-    let errURL: URL
+/// apr-log running in the background, its stdout read as it grows.
+typealias Follower = LaunchedTool
 
-    init(db: TestDatabase, _ args: [String], as role: String = "eng1") throws {
-        let dir = FileManager.default.temporaryDirectory
-        outURL = dir.appendingPathComponent("aprkit-log-\(UUID().uuidString).out")
-        errURL = dir.appendingPathComponent("aprkit-log-\(UUID().uuidString).err")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: "\(Tool.binDir)/apr-log")
-        process.arguments = ["-d", db.conninfo(as: role)] + args
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
+extension LaunchedTool {
+    convenience init(db: TestDatabase, _ args: [String], as role: String = "eng1") throws {
+        try self.init("apr-log", ["-d", db.conninfo(as: role)] + args)
     }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-        try? FileManager.default.removeItem(at: outURL)
-        try? FileManager.default.removeItem(at: errURL)
-    }
-
-    var stdout: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
 
     var lines: [[String: Any]] {
         ToolRun(status: 0, stdout: stdout, stderr: "").lines
@@ -323,21 +302,6 @@ final class Follower {
         }
         XCTFail("apr-log printed \(stdout.split(separator: "\n").count) lines, not \(count)", file: file, line: line)
         throw TestSupportError("apr-log did not print \(count) lines")
-    }
-
-    func kill9() { kill(process.processIdentifier, SIGKILL) }
-
-    /// Ends it (SIGTERM) and returns what it printed.
-    func stop() -> ToolRun {
-        kill(process.processIdentifier, SIGTERM)
-        return wait()
-    }
-
-    func wait() -> ToolRun {
-        process.waitUntilExit()
-        let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return ToolRun(status: status, stdout: stdout, stderr: err)
     }
 
     /// The lines a killed run finished writing (a line cut short by the

@@ -48,7 +48,8 @@ extension TestDatabase {
 }
 
 /// A tool started in the background: its output goes to files, so any
-/// number can run at once without a reader thread each.
+/// number can run at once without a reader thread each, and a test can read
+/// what it has printed so far.
 final class LaunchedTool {
     let process = Process()
     private let outURL: URL
@@ -75,20 +76,30 @@ final class LaunchedTool {
         try? input.fileHandleForWriting.close()
     }
 
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        try? FileManager.default.removeItem(at: outURL)
+        try? FileManager.default.removeItem(at: errURL)
+    }
+
+    /// What it has printed so far.
+    var stdout: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
+
     func kill9() { kill(process.processIdentifier, SIGKILL) }
+
+    /// Ends it (SIGTERM) and returns what it printed.
+    func stop() -> ToolRun {
+        kill(process.processIdentifier, SIGTERM)
+        return wait()
+    }
 
     /// Waits for the tool to end and returns what it printed.
     func wait() -> ToolRun {
         process.waitUntilExit()
-        defer {
-            try? FileManager.default.removeItem(at: outURL)
-            try? FileManager.default.removeItem(at: errURL)
-        }
-        let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         // A signal shows as status 128 + n, as in the shell.
         let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return ToolRun(status: status, stdout: out, stderr: err)
+        return ToolRun(status: status, stdout: stdout, stderr: err)
     }
 }
 
