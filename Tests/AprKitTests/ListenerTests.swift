@@ -58,6 +58,7 @@ final class ListenerTests: XCTestCase {
         XCTAssertFalse(listener.isConnected)
         try listener.reset()
         XCTAssertTrue(listener.isConnected)
+        XCTAssertEqual(try listener.execute("SHOW search_path").value(0, 0), "public, pg_temp", "the new session is pinned too")
         try listener.listen("c")  // a new session listens on nothing until told
         try db.scalar("SELECT pg_notify('c', 'again')")
         XCTAssertEqual(try listener.waitForNotifications(milliseconds: 5_000).map(\.payload), ["again"])

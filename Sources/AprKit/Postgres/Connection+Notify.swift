@@ -29,10 +29,12 @@ extension Connection {
     public var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
 
     /// Re-opens this connection with the parameters it was opened with
-    /// (libpq's PQreset). The session is a new one: it listens on nothing.
+    /// (libpq's PQreset). The session is a new one: it listens on nothing,
+    /// and its search_path is pinned again.
     public func reset() throws(PGError) {
         PQreset(handle)
         guard PQstatus(handle) == CONNECTION_OK else { throw Connection.connectFailure(handle) }
+        try Connection.pinSearchPath(handle)
     }
 
     /// The notifications libpq has already read, oldest first, without waiting.

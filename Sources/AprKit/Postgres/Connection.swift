@@ -51,18 +51,11 @@ public final class Connection {
             PQfinish(conn)
             throw failure
         }
-        // Every name the tools use resolves in pg_catalog (searched first
-        // when not listed) or in the schema aprkit installs, never in a
-        // schema a role made for itself ("$user") nor in a temp schema that
-        // shadows a table (pg_temp listed last): a planted look-alike cannot
-        // take a vote, a migration record or a readback.
-        let pinned = PQexec(conn, "SET search_path = public, pg_temp")
-        let pinnedOK = PQresultStatus(pinned) == PGRES_COMMAND_OK
-        PQclear(pinned)
-        guard pinnedOK else {
-            let failure = PGError(kind: .unavailable, sqlstate: nil, message: Connection.trimmedMessage(PQerrorMessage(conn)))
+        do {
+            try Connection.pinSearchPath(conn)
+        } catch {
             PQfinish(conn)
-            throw failure
+            throw error
         }
         handle = conn
         tool = applicationName
@@ -93,6 +86,21 @@ public final class Connection {
     /// is not a login failure).
     private static func isMissingRole(_ message: String) -> Bool {
         message.contains(#/FATAL:  role ".*" does not exist/#)
+    }
+
+    /// Every name the tools use resolves in pg_catalog (searched first when
+    /// not listed) or in the schema aprkit installs, never in a schema a
+    /// role made for itself ("$user") nor in a temp schema that shadows a
+    /// table (pg_temp listed last): a planted look-alike cannot take a vote,
+    /// a migration record or a readback. Run on every session the
+    /// connection opens.
+    static func pinSearchPath(_ conn: OpaquePointer) throws(PGError) {
+        let pinned = PQexec(conn, "SET search_path = public, pg_temp")
+        let pinnedOK = PQresultStatus(pinned) == PGRES_COMMAND_OK
+        PQclear(pinned)
+        guard pinnedOK else {
+            throw PGError(kind: .unavailable, sqlstate: nil, message: Connection.trimmedMessage(PQerrorMessage(conn)))
+        }
     }
 
     deinit { PQfinish(handle) }
