@@ -243,6 +243,25 @@ final class GrantMintTests: XCTestCase {
 
     // MARK: revoke
 
+    /// A NULL dry-run flag from psql is not a dry run that skips the APR's
+    /// lock: a second revoke that waited for the first finds the grant
+    /// revoked and writes nothing, so the ledger holds one revoke.
+    func testTwoRevokesWithANullDryRunFlagRevokeOnce() throws {
+        let apr = try db.approved()
+        XCTAssertEqual(try grantMint(stdin: apr.line).status, 0)
+        let first = try db.connect(as: "executor")
+        try first.execute("BEGIN")
+        try first.execute("SELECT grant_revoke($1, 'first', NULL)", [apr.code])
+        let second = try LaunchedTool("/usr/bin/psql", ["-X", "-d", db.conninfo(as: "executor"), "-c",
+                                                         "SELECT grant_revoke('\(apr.code)', 'second', NULL)"])
+        usleep(500_000)
+        try first.execute("COMMIT")
+        let run = second.wait()
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM gov_ledger WHERE event = 'revoke' AND apr_code = $1", [apr.code]), "1")
+        XCTAssertEqual(try db.scalar("SELECT revoked_reason FROM governance_build_authorization WHERE request_ref = $1", [apr.code]), "first")
+    }
+
     func testRevokeRevokesOnceAndARerunChangesNothing() throws {
         let apr = try db.approved()
         XCTAssertEqual(try grantMint(stdin: apr.line).status, 0)

@@ -55,13 +55,14 @@ final class LaunchedTool {
     private let outURL: URL
     private let errURL: URL
 
+    /// `name` is a tool of this build, or a program by its absolute path.
     init(_ name: String, _ args: [String], stdin: String = "", env: [String: String] = [:]) throws {
         let dir = FileManager.default.temporaryDirectory
         outURL = dir.appendingPathComponent("aprkit-\(UUID().uuidString).out")
         errURL = dir.appendingPathComponent("aprkit-\(UUID().uuidString).err")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: "\(Tool.binDir)/\(name)")
+        process.executableURL = URL(fileURLWithPath: name.hasPrefix("/") ? name : "\(Tool.binDir)/\(name)")
         process.arguments = args
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in env { environment[k] = v }

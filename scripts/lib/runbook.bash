@@ -140,7 +140,10 @@ rb_sql() {
         esac
         shift 2
     done
-    { err=$(PGUSER=$user PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" \
+    # The search_path is pinned as the tools pin it: a schema a role made
+    # for itself ("$user", first on the default path) cannot plant a
+    # look-alike of an aprkit function or table that the admin then runs.
+    { err=$(PGUSER=$user PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning -c search_path=public,pg_temp" \
         "$RB_PSQL" -X -q -A -t -v ON_ERROR_STOP=1 "${args[@]}" <<<"$1" 2>&1 >&3 3>&-); } 3>&1 || status=$?
     if ((status == 0)); then
         [[ -z $err ]] || printf '%s\n' "$err" >&2

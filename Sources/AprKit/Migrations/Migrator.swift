@@ -110,7 +110,7 @@ public struct Migrator {
             try recordChecksum(of: item.migration)
             rechecksummed.append(.object(item.json))
         }
-        let fingerprinted = try recordFingerprint()
+        let fingerprinted = try recordFingerprint(afterChanging: !applied.isEmpty || !rechecksummed.isEmpty)
         let version = items.last { $0.migration.kind == .versioned }?.migration.version
         var body: JSONObject = ["applied": .array(applied), "schema_version": .string(orNull: version)]
         if !rechecksummed.isEmpty { body["rechecksummed"] = .array(rechecksummed) }
@@ -140,10 +140,12 @@ public struct Migrator {
         }
     }
 
-    /// Records the schema's fingerprint in the ledger when it is not the one
-    /// last recorded (the ledger checklist holds the schema to it), and
-    /// returns it then; nil when the ledger already has it.
-    private func recordFingerprint() throws -> String? {
+    /// Records the schema's fingerprint in the ledger (the ledger checklist
+    /// holds the schema to it) when this run changed the schema, or when the
+    /// ledger has none yet, and returns it then. A run that applied nothing
+    /// records nothing: a schema changed behind gov-migrate stays a failed
+    /// readback item until it is put back, never accepted by a routine run.
+    private func recordFingerprint(afterChanging changed: Bool) throws -> String? {
         let c = connection
         try resetSession()
         try c.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
@@ -151,7 +153,7 @@ public struct Migrator {
             let current = try c.execute(String(decoding: Schema.schemaFingerprintQuery, as: UTF8.self)).value(0, 0)
             let recorded = try c.execute(
                 "SELECT payload ->> 'sha256' FROM public.gov_ledger WHERE event = 'schema_fingerprint' ORDER BY seq DESC LIMIT 1")
-            guard let current, recorded.rowCount == 0 || recorded.value(0, 0) != current else {
+            guard let current, recorded.rowCount == 0 || (changed && recorded.value(0, 0) != current) else {
                 try c.execute("COMMIT")
                 return nil
             }

@@ -108,6 +108,7 @@ DECLARE
     violated text;
 BEGIN
     PERFORM apr_refuse_privileged_session();
+    p_dry_run := coalesce(p_dry_run, false);  -- NULL is not a dry run that skips the lock
     r := grant_apr(p_apr_code, NOT p_dry_run);
     -- A cancelled APR is never minted, whatever became of a grant it had.
     IF r.status = 'cancelled' THEN
@@ -223,6 +224,7 @@ BEGIN
         PERFORM apr_raise('empty_reason', 'a revocation needs a reason');
     END IF;
     PERFORM apr_check_text('reason', p_reason, 4096);
+    p_dry_run := coalesce(p_dry_run, false);  -- NULL is not a dry run that skips the lock
     r := grant_apr(p_apr_code, NOT p_dry_run);
     SELECT * INTO g FROM governance_build_authorization WHERE request_ref = r.apr_code;
     IF NOT FOUND THEN
