@@ -25,6 +25,15 @@ final class ProposeTests: XCTestCase {
         XCTAssertEqual(try db.scalar("SELECT apr_payload_sha256(proposed_action) = payload_sha256 FROM apr_requests"), "t")
     }
 
+    /// Past APR-999999 a code takes a seventh digit, never colliding with
+    /// an earlier one.
+    func testCodesPastSixDigitsGrowAWidthAndNeverCollide() throws {
+        try db.scalar("SELECT setval('apr_code_seq', 999999)")
+        let run = try propose(Fixtures.line(Fixtures.buildStep()) + "\n" + Fixtures.line(Fixtures.buildStep()) + "\n")
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(run.lines.map { $0["apr_code"] as? String }, ["APR-1000000", "APR-1000001"])
+    }
+
     func testDryRunPrintsTheAprAndWritesNothing() throws {
         let before = try db.contentDigest()
         let seq = try db.scalar("SELECT last_value FROM apr_code_seq")

@@ -110,7 +110,11 @@ BEGIN
     PERFORM apr_validate_action(p_action_code, p_proposed_action);
     action := apr_check_action_rules(at, p_proposed_action);
 
-    r.apr_code := CASE WHEN p_dry_run THEN 'APR-000000' ELSE 'APR-' || lpad(nextval('apr_code_seq')::text, 6, '0') END;
+    -- At least six digits; lpad alone would cut a seventh off, and
+    -- APR-1000000 would collide with APR-100000.
+    r.apr_code := CASE WHEN p_dry_run THEN 'APR-000000'
+                       ELSE (SELECT 'APR-' || lpad(n::text, greatest(6, length(n::text)), '0')
+                               FROM nextval('apr_code_seq') AS n) END;
     r.request_type := p_request_type;
     r.action_code := p_action_code;
     r.proposed_action := action;
