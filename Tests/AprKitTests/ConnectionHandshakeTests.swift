@@ -90,15 +90,15 @@ final class ConnectionHandshakeTests: XCTestCase {
     /// its FATAL arrive together, so libpq reads the FATAL inside its connect
     /// call, in the idle state, and hands it to the default notice processor
     /// (stderr) before any processor of ours can be installed. Nothing may
-    /// reach stderr; the first query, which pins the search_path as the
-    /// connection is opened, reports the lost connection.
+    /// reach stderr; the first query (which carries the search_path pin)
+    /// reports the lost connection.
     func testAFatalThatArrivesWithReadyForQueryIsNotPrinted() throws {
         let server = try FakeServer(answer: FakeServer.authenticationOk + FakeServer.readyForQuery + FakeServer.fatal(
             code: "57P01", message: "terminating connection due to administrator command"))
         let conninfo = "host=127.0.0.1 port=\(server.port) dbname=x user=x sslmode=disable gssencmode=disable"
         var thrown: Error?
         let printed = try capturingStandardError {
-            do { _ = try Connection(dbname: conninfo, applicationName: "test") } catch { thrown = error }
+            do { try Connection(dbname: conninfo, applicationName: "test").execute("SELECT 1") } catch { thrown = error }
         }
         XCTAssertEqual(printed, "")
         XCTAssertEqual((thrown as? PGError)?.kind, .unavailable, "\(String(describing: thrown))")

@@ -34,7 +34,8 @@ extension Connection {
     public func reset() throws(PGError) {
         PQreset(handle)
         guard PQstatus(handle) == CONNECTION_OK else { throw Connection.connectFailure(handle) }
-        try Connection.pinSearchPath(handle)
+        searchPathPinned = false
+        try pinSearchPathIfNeeded()
     }
 
     /// The notifications libpq has already read, oldest first, without waiting.

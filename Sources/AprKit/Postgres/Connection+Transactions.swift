@@ -7,6 +7,7 @@ extension Connection {
     @discardableResult
     public func executeScript(_ sql: String) throws(PGError) -> QueryResult {
         try Connection.refuseNUL(sql, [])
+        try pinSearchPathIfNeeded()
         return try QueryResult.checked(PQexec(handle, sql), connection: self)
     }
 
@@ -26,6 +27,7 @@ extension Connection {
     /// order, and the error that stopped it, if one did (the statements after
     /// it did not run). A `COPY … FROM STDIN` is given no data: it fails.
     public func runScript(_ sql: String) -> ScriptRun {
+        do { try pinSearchPathIfNeeded() } catch { return ScriptRun(commandTags: [], error: error) }
         guard PQsendQuery(handle, sql) == 1 else { return ScriptRun(commandTags: [], error: lastError()) }
         var tags: [String] = []
         var failure: PGError?

@@ -51,12 +51,6 @@ public final class Connection {
             PQfinish(conn)
             throw failure
         }
-        do {
-            try Connection.pinSearchPath(conn)
-        } catch {
-            PQfinish(conn)
-            throw error
-        }
         handle = conn
         tool = applicationName
     }
@@ -92,10 +86,27 @@ public final class Connection {
     /// not listed) or in the schema aprkit installs, never in a schema a
     /// role made for itself ("$user") nor in a temp schema that shadows a
     /// table (pg_temp listed last): a planted look-alike cannot take a vote,
-    /// a migration record or a readback. Run on every session the
-    /// connection opens.
+    /// a migration record or a readback. Every session the connection opens
+    /// is pinned before its first statement: `execute` and `pipeline` send
+    /// the SET in the same round trip as that statement, in the same
+    /// transaction (so a statement never runs unless the SET did), and count
+    /// the session pinned only once that transaction committed; until then
+    /// each statement carries the SET again.
+    static let pinSQL = "SET search_path = public, pg_temp"
+
+    /// Whether the session's search_path is pinned and committed.
+    var searchPathPinned = false
+
+    /// Pins the session now, in a round trip of its own (for the paths that
+    /// do not go through `execute` or `pipeline`).
+    func pinSearchPathIfNeeded() throws(PGError) {
+        guard !searchPathPinned else { return }
+        try Connection.pinSearchPath(handle)
+        searchPathPinned = PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
+
     static func pinSearchPath(_ conn: OpaquePointer) throws(PGError) {
-        let pinned = PQexec(conn, "SET search_path = public, pg_temp")
+        let pinned = PQexec(conn, pinSQL)
         let pinnedOK = PQresultStatus(pinned) == PGRES_COMMAND_OK
         PQclear(pinned)
         guard pinnedOK else {
@@ -110,6 +121,13 @@ public final class Connection {
     @discardableResult
     public func execute(_ sql: String, _ params: [String?] = []) throws(PGError) -> QueryResult {
         try Connection.refuseNUL(sql, params)
+        guard searchPathPinned else {
+            do {
+                return try sendPipeline([Statement(sql, params)], leavesTransactionOpen: true)[0]
+            } catch {
+                throw diagnosed(error)
+            }
+        }
         let raw = withCStringArray(params) { p in
             PQexecParams(handle, sql, Int32(params.count), nil, p, nil, nil, 0)
         }
@@ -148,18 +166,24 @@ public final class Connection {
         }
     }
 
-    private func sendPipeline(_ statements: [Statement]) throws(PGError) -> [QueryResult] {
+    /// `leavesTransactionOpen`: a lone statement sent by `execute`, which
+    /// may open a transaction (BEGIN) that later calls go on with.
+    private func sendPipeline(_ statements: [Statement], leavesTransactionOpen: Bool = false) throws(PGError) -> [QueryResult] {
         for statement in statements { try Connection.refuseNUL(statement.sql, statement.params) }
         guard PQenterPipelineMode(handle) == 1 else { throw lastError() }
         defer {
             PQexitPipelineMode(handle)
-            if PQtransactionStatus(handle) == PQTRANS_INERROR || PQtransactionStatus(handle) == PQTRANS_INTRANS {
+            if !leavesTransactionOpen,
+               PQtransactionStatus(handle) == PQTRANS_INERROR || PQtransactionStatus(handle) == PQTRANS_INTRANS {
                 PQclear(PQexec(handle, "ROLLBACK"))
             }
         }
+        // (In an aborted transaction only its ROLLBACK runs; a SET would fail.)
+        let pinning = !searchPathPinned && PQtransactionStatus(handle) != PQTRANS_INERROR
+        let sending = pinning ? [Statement(Connection.pinSQL)] + statements : statements
         var sent = 0
         var sendFailed = false
-        for statement in statements {
+        for statement in sending {
             let ok = withCStringArray(statement.params) { p in
                 PQsendQueryParams(handle, statement.sql, Int32(statement.params.count), nil, p, nil, nil, 0)
             }
@@ -175,7 +199,7 @@ public final class Connection {
 
         var results: [QueryResult] = []
         var firstError: PGError?
-        for _ in 0..<sent {
+        for index in 0..<sent {
             guard let raw = PQgetResult(handle) else { break }
             let result = QueryResult(owning: raw)
             // Each query in a pipeline is followed by a NULL that ends its results.
@@ -186,10 +210,12 @@ public final class Connection {
             case PGRES_PIPELINE_ABORTED:
                 break
             default:
-                results.append(result)
+                if !(pinning && index == 0) { results.append(result) }
             }
         }
         drainPipeline()
+        // The SET holds from here on once its transaction committed.
+        if pinning, firstError == nil, PQtransactionStatus(handle) == PQTRANS_IDLE { searchPathPinned = true }
         if var firstError {
             // libpq's own "server closed the connection" carries no SQLSTATE:
             // a connection that died is unavailable (69), not an internal error.
