@@ -4,7 +4,7 @@ import ArgumentParser
 
 @main
 struct AprCancel: AprTool {
-    static let configuration = CommandConfiguration(
+    static let commandConfiguration = CommandConfiguration(
         commandName: "apr-cancel",
         abstract: "Withdraw an APR that is not yet applied (its proposer or an active approver), with a reason.",
         version: aprkitVersion)

@@ -4,7 +4,7 @@ import ArgumentParser
 
 @main
 struct AprExecute: AprTool {
-    static let configuration = CommandConfiguration(
+    static let commandConfiguration = CommandConfiguration(
         commandName: "apr-execute",
         abstract: "Dispatch approved APRs to the handler bound to their action type, exactly once.",
         version: aprkitVersion)

@@ -6,7 +6,7 @@ extension Reading.Format: ExpressibleByArgument {}
 
 @main
 struct AprList: AprTool {
-    static let configuration = CommandConfiguration(
+    static let commandConfiguration = CommandConfiguration(
         commandName: "apr-list",
         abstract: "List APRs, newest first, one JSON line each (as apr-propose prints them).",
         version: aprkitVersion)

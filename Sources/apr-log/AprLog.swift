@@ -5,7 +5,7 @@ import Glibc
 
 @main
 struct AprLog: AprTool {
-    static let configuration = CommandConfiguration(
+    static let commandConfiguration = CommandConfiguration(
         commandName: "apr-log",
         abstract: "Print the ledger as NDJSON, oldest first; --follow streams each event as it commits.",
         version: aprkitVersion)

@@ -4,7 +4,7 @@ import ArgumentParser
 
 @main
 struct AprPropose: AprTool {
-    static let configuration = CommandConfiguration(
+    static let commandConfiguration = CommandConfiguration(
         commandName: "apr-propose",
         abstract: "Validate proposals (JSON or NDJSON on stdin) and create APRs.",
         version: aprkitVersion)

@@ -6,7 +6,7 @@ extension Quorum.Decision: ExpressibleByArgument {}
 
 @main
 struct AprQuorum: AprTool {
-    static let configuration = CommandConfiguration(
+    static let commandConfiguration = CommandConfiguration(
         commandName: "apr-quorum",
         abstract: "Record a vote as the connected database user, and print an APR's quorum state.",
         version: aprkitVersion)

@@ -6,7 +6,7 @@ extension Reading.Format: ExpressibleByArgument {}
 
 @main
 struct AprShow: AprTool {
-    static let configuration = CommandConfiguration(
+    static let commandConfiguration = CommandConfiguration(
         commandName: "apr-show",
         abstract: "Print an APR's whole story: payload, quorum, votes, dispatch attempts, grant, deploys, ledger events.",
         version: aprkitVersion)

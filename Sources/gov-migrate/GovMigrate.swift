@@ -4,7 +4,7 @@ import ArgumentParser
 
 @main
 struct GovMigrate: AprTool {
-    static let configuration = CommandConfiguration(
+    static let commandConfiguration = CommandConfiguration(
         commandName: "gov-migrate",
         abstract: "Apply the aprkit schema, or staged migration files, each in one governed transaction.",
         version: aprkitVersion)

@@ -4,7 +4,7 @@ import ArgumentParser
 
 @main
 struct GrantMint: AprTool {
-    static let configuration = CommandConfiguration(
+    static let commandConfiguration = CommandConfiguration(
         commandName: "grant-mint",
         abstract: "Mint the one build authorization of an approved authorize_build_step APR; revoke it; expire the due ones.",
         version: aprkitVersion)

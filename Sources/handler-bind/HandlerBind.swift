@@ -4,7 +4,7 @@ import ArgumentParser
 
 @main
 struct HandlerBind: AprTool {
-    static let configuration = CommandConfiguration(
+    static let commandConfiguration = CommandConfiguration(
         commandName: "handler-bind",
         abstract: "Bind or unbind an action type's handler through the governed migration mechanism.",
         version: aprkitVersion)

@@ -4,7 +4,7 @@ import ArgumentParser
 
 @main
 struct PatchApply: AprTool {
-    static let configuration = CommandConfiguration(
+    static let commandConfiguration = CommandConfiguration(
         commandName: "patch-apply",
         abstract: "Replace a registered file with the bytes an approved patch_ops_code APR carries, or restore it.",
         discussion: """

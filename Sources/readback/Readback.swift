@@ -7,7 +7,7 @@ extension ReadbackFormat: ExpressibleByArgument {}
 
 @main
 struct Readback: AprTool {
-    static let configuration = CommandConfiguration(
+    static let commandConfiguration = CommandConfiguration(
         commandName: "readback",
         abstract: "Run a checklist of named SQL assertions read-only; JSON, TAP or Prometheus output; exit status for cron.",
         version: aprkitVersion)
