@@ -30,9 +30,15 @@ teardown() { runbook_teardown; }
     run -0 --separate-stderr "$ROOT/bin/rollback" --local
     [ "$(governed_state)" = "$before" ]
 
-    run -0 --separate-stderr "$ROOT/bin/owner-runbook" --local
+    # The second run's reason holds what a JSON string must escape: it
+    # reaches every APR of the run as it was given.
+    reason=$'say "why" \\ in C:\\path\nand a second line'
+    APRKIT_REASON=$reason run -0 --separate-stderr "$ROOT/bin/owner-runbook" --local
     [[ $stderr == *"owner-runbook: steps 1 to 8 done"* ]]
     [ "$(sql "SELECT count(*) FROM governance_build_authorization")" -eq 2 ]
+    [ "$(sql "SELECT reason FROM apr_requests WHERE action_code = 'authorize_build_step' ORDER BY created_at DESC LIMIT 1")" = "$reason" ]
+    [ "$(sql "SELECT reason FROM apr_requests WHERE action_code = 'patch_ops_code' ORDER BY created_at DESC LIMIT 1")" \
+        = "$reason: install the authorize_build_step handler" ]
 
     run -0 --separate-stderr "$ROOT/bin/rollback" --local
     [ "$(governed_state)" = "$before" ]

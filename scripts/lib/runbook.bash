@@ -78,6 +78,7 @@ rb_need_tools() {
     fi
     command -v apr-propose >/dev/null 2>&1 \
         || rb_die 69 "the aprkit tools are not on PATH (scripts/install, or swift build)"
+    command -v jq >/dev/null 2>&1 || rb_die 69 "jq is not on PATH (the runbook builds its JSON with it)"
     export PATH
 }
 [[ -n ${RB_TOOLS_LATER:-} ]] || rb_need_tools
@@ -173,8 +174,12 @@ rb_row_counts() {
 # rb_build_request: the authorize_build_step proposal of this run, as JSON.
 rb_build_request() {
     [[ -n $APRKIT_MANIFEST_HASH ]] || rb_die 64 "set APRKIT_MANIFEST_HASH to the build manifest's sha256"
-    printf '{"request_type":"authorize_build_step","action_code":"authorize_build_step","proposed_action":{"target":"%s","manifest_hash":"%s","ttl_seconds":%s},"session_code":"%s","reason":"%s"}\n' \
-        "$APRKIT_TARGET" "$APRKIT_MANIFEST_HASH" "$APRKIT_GRANT_TTL" "$APRKIT_SESSION_CODE" "$APRKIT_REASON"
+    [[ $APRKIT_GRANT_TTL =~ ^[0-9]{1,9}$ ]] || rb_die 64 "APRKIT_GRANT_TTL is a number of seconds, not '$APRKIT_GRANT_TTL'"
+    jq -nc --arg target "$APRKIT_TARGET" --arg manifest "$APRKIT_MANIFEST_HASH" --argjson ttl "$APRKIT_GRANT_TTL" \
+        --arg session "$APRKIT_SESSION_CODE" --arg reason "$APRKIT_REASON" \
+        '{request_type: "authorize_build_step", action_code: "authorize_build_step",
+          proposed_action: {target: $target, manifest_hash: $manifest, ttl_seconds: $ttl},
+          session_code: $session, reason: $reason}'
 }
 
 # rb_build_apr STATUS...: the newest authorize_build_step APR of this run's
