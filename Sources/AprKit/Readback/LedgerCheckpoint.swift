@@ -64,7 +64,7 @@ public struct LedgerCheckpoint: Sendable, Equatable {
         guard result.succeeded, String(decoding: result.stdout, as: UTF8.self).hasPrefix("-----BEGIN SSH SIGNATURE-----")
         else {
             throw Refusal("ledger_head_not_saved",
-                          "every item passed, but the checkpoint for \(path) cannot be signed with \(keyPath): \(result.summary)")
+                          "every item passed, but the checkpoint for \(path) cannot be signed with \(keyPath): \(SSHKeygen.said(result))")
         }
         return note + String(decoding: result.stdout, as: UTF8.self)
     }
@@ -114,20 +114,25 @@ public struct SavedLedgerHead: Sendable {
         let principal = String(decoding: found.stdout, as: UTF8.self).split(separator: "\n").first.map(String.init)
         guard found.succeeded, let principal else {
             throw Refusal("bad_ledger_head",
-                          "\(path): bad signature: its key is none of the signers allowed in \(allowedSigners) (\(found.summary))")
+                          "\(path): bad signature: its key is none of the signers allowed in \(allowedSigners) (\(SSHKeygen.said(found)))")
         }
         let verified = try SSHKeygen.run(["-Y", "verify", "-f", allowedSigners, "-I", principal,
                                           "-n", LedgerCheckpoint.namespace, "-s", signatureFile.path],
                                          input: checkpoint.note, purpose: "verify the checkpoint signature")
         guard verified.succeeded else {
             throw Refusal("bad_ledger_head",
-                          "\(path): bad signature: the checkpoint note is not what \(principal) signed (\(verified.summary))")
+                          "\(path): bad signature: the checkpoint note is not what \(principal) signed (\(SSHKeygen.said(verified)))")
         }
     }
 }
 
 /// ssh-keygen, run without a shell, in the C locale and the caller's PATH.
 enum SSHKeygen {
+    /// ssh-keygen's first line of complaint, without its carriage return.
+    static func said(_ result: Subprocess.Result) -> String {
+        result.summary.trimmingWhitespace()
+    }
+
     static func run(_ arguments: [String], input: String = "", purpose: String) throws(Refusal) -> Subprocess.Result {
         guard let path = Subprocess.executable(["/usr/bin/ssh-keygen", "/bin/ssh-keygen", "/usr/local/bin/ssh-keygen"]) else {
             throw Refusal("spawn_failed", "cannot \(purpose): ssh-keygen is not installed in /usr/bin, /bin or /usr/local/bin")
