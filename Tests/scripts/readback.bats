@@ -72,5 +72,5 @@ example() {
         --param handler_ref=apr-execute:authorize_build_step --param handler_file=/opt/handler \
         --param grants_before=0
     [ "${#lines[@]}" -eq 16 ]
-    [[ ${lines[15]} == '{"ok":true,"dry_run":true,"checklist":"nightly","items":15}' ]]
+    [[ ${lines[15]} == '{"ok":true,"dry_run":true,"checklist":"nightly","items":15,"ledger_verification":"full verification: no saved head"}' ]]
 }
