@@ -34,7 +34,7 @@ teardown_file() {
 setup() {
     export PGDATABASE=ledger_$BATS_TEST_NUMBER
     createdb -T ledger_template "$PGDATABASE"
-    cd "$BATS_TEST_TMPDIR"
+    cd "$BATS_TEST_TMPDIR" || return 1
 }
 
 # tamper SQL...: statements run with the guard triggers off, as a superuser could.
@@ -50,64 +50,64 @@ head_at() { psql -X -At -c "SELECT seq || ' ' || hash FROM gov_ledger WHERE seq 
 last_seq() { psql -X -At -c "SELECT max(seq) FROM gov_ledger"; }
 
 @test "a first run without a saved head verifies every row and says so; the next starts from the head it saved" {
-    : >head
-    run -0 --separate-stderr readback --checklist ledger --ledger-head head --write-ledger-head head
+    : >saved.head
+    run -0 --separate-stderr readback --checklist ledger --ledger-head saved.head --write-ledger-head saved.head
     [[ ${lines[-1]} == *'"ledger_verification":"full verification: no saved head"'* ]]
-    [ "$(cat head)" = "$(head_at "$(last_seq)")" ]
-    run -0 --separate-stderr readback --checklist ledger --ledger-head head
+    [ "$(cat saved.head)" = "$(head_at "$(last_seq)")" ]
+    run -0 --separate-stderr readback --checklist ledger --ledger-head saved.head
     [[ ${lines[-1]} == *"\"ledger_verification\":\"incremental verification from the saved head at seq $(last_seq)\""* ]]
-    run -0 --separate-stderr readback --checklist ledger --ledger-head head --full --format tap
+    run -0 --separate-stderr readback --checklist ledger --ledger-head saved.head --full --format tap
     [[ $output == *"# ledger: full verification: --full"* ]]
     # The other checklists that include the chain say it as well.
-    run -1 --separate-stderr readback --checklist post-grant --ledger-head head --param apr=none --param target=none \
+    run -1 --separate-stderr readback --checklist post-grant --ledger-head saved.head --param apr=none --param target=none \
         --param handler_ref=none --param handler_file=/nonexistent --param grants_before=0
     [[ ${lines[-1]} == *"\"ledger_verification\":\"incremental verification from the saved head at seq $(last_seq)\""* ]]
 }
 
 @test "an edit below the checkpoint is not read again by the incremental run, and --full names it" {
     # Seq 45 and 50 are notes: no governed row depends on them.
-    head_at 50 >head
+    head_at 50 >saved.head
     tamper "UPDATE gov_ledger SET payload = '{\"n\": 999}' WHERE seq = 45"
-    run -0 --separate-stderr readback --checklist ledger --ledger-head head
-    run -1 --separate-stderr readback --checklist ledger --ledger-head head --full
+    run -0 --separate-stderr readback --checklist ledger --ledger-head saved.head
+    run -1 --separate-stderr readback --checklist ledger --ledger-head saved.head --full
     [[ $stderr == *"ledger_chain_intact: expected = intact, found hash_mismatch at seq 45"* ]]
 }
 
 @test "an edited checkpoint row is caught: it no longer re-hashes from its predecessor" {
-    head_at 30 >head
+    head_at 30 >saved.head
     tamper "UPDATE gov_ledger SET payload = '{\"n\": 999}' WHERE seq = 30"
-    run -1 --separate-stderr readback --checklist ledger --ledger-head head
+    run -1 --separate-stderr readback --checklist ledger --ledger-head saved.head
     [[ $stderr == *"ledger_chain_intact: expected = intact, found hash_mismatch at seq 30"* ]]
     # Its predecessor's hash changed instead: the link into the checkpoint breaks.
     dropdb "$PGDATABASE" && createdb -T ledger_template "$PGDATABASE"
     tamper "UPDATE gov_ledger SET hash = repeat('a', 64) WHERE seq = 29"
-    run -1 --separate-stderr readback --checklist ledger --ledger-head head
+    run -1 --separate-stderr readback --checklist ledger --ledger-head saved.head
     [[ $stderr == *"found prev_hash_mismatch at seq 30"* ]]
 }
 
 @test "a checkpoint row rewritten with another hash is named, and so is the head" {
-    head_at 30 >head
+    head_at 30 >saved.head
     tamper "UPDATE gov_ledger SET payload = '{\"n\": 999}' WHERE seq = 30" \
         "UPDATE gov_ledger SET hash = repeat('b', 64) WHERE seq = 30"
-    run -1 --separate-stderr readback --checklist ledger --ledger-head head
+    run -1 --separate-stderr readback --checklist ledger --ledger-head saved.head
     [[ $stderr == *"ledger_chain_intact: expected = intact, found checkpoint_changed at seq 30"* ]]
     [[ $stderr == *"ledger_head_matches_saved: expected = ok, found seq 30 has another hash than the saved head"* ]]
 }
 
 @test "a truncated tail is caught by the chain from the checkpoint, whose row is gone" {
-    head_at "$(last_seq)" >head
-    cp head head.before
+    head_at "$(last_seq)" >saved.head
+    cp saved.head head.before
     seq=$(last_seq)
     tamper "DELETE FROM gov_ledger WHERE seq > $((seq - 3))" \
         "UPDATE gov_ledger_head SET (seq, hash) = (SELECT seq, hash FROM gov_ledger ORDER BY seq DESC LIMIT 1)"
-    run -1 --separate-stderr readback --checklist ledger --ledger-head head --write-ledger-head head
+    run -1 --separate-stderr readback --checklist ledger --ledger-head saved.head --write-ledger-head saved.head
     [[ $stderr == *"found checkpoint_missing at seq $seq (the ledger ends at seq $((seq - 3)))"* ]]
-    cmp head head.before
+    cmp saved.head head.before
 }
 
 @test "a signed checkpoint is verified before it is trusted; a forged one is refused, nothing saved" {
-    : >head
-    run -0 --separate-stderr readback --checklist ledger --ledger-head head --write-ledger-head signed --sign-key "$KEYS/ledger"
+    : >saved.head
+    run -0 --separate-stderr readback --checklist ledger --ledger-head saved.head --write-ledger-head signed --sign-key "$KEYS/ledger"
     jq -e --argjson seq "$(last_seq)" 'select(.seq == $seq and (.origin | startswith("aprkit-ledger/")) and (.time | test("Z$")))' \
         <(head -n 1 signed)
     grep -qx -- '-----BEGIN SSH SIGNATURE-----' signed
@@ -123,12 +123,12 @@ last_seq() { psql -X -At -c "SELECT max(seq) FROM gov_ledger"; }
     [[ $stderr == *"forged: bad signature: the checkpoint note is not what ledger@example signed"* ]]
     cmp forged forged.before
     # Signed by a key the allowed signers do not list.
-    run -0 --separate-stderr readback --checklist ledger --ledger-head head --write-ledger-head other --sign-key "$KEYS/intruder"
+    run -0 --separate-stderr readback --checklist ledger --ledger-head saved.head --write-ledger-head other --sign-key "$KEYS/intruder"
     run -65 --separate-stderr readback --checklist ledger --ledger-head other --allowed-signers "$KEYS/allowed_signers"
     [[ $stderr == *"other: bad signature: its key is none of the signers allowed"* ]]
     # A plain head where a signed one is asked for.
-    run -65 --separate-stderr readback --checklist ledger --ledger-head head --allowed-signers "$KEYS/allowed_signers"
-    [[ $stderr == *"head is not a signed checkpoint"* ]]
+    run -65 --separate-stderr readback --checklist ledger --ledger-head saved.head --allowed-signers "$KEYS/allowed_signers"
+    [[ $stderr == *"saved.head is not a signed checkpoint"* ]]
     # Without --allowed-signers, a signed head reads as the plain one.
     run -0 --separate-stderr readback --checklist ledger --ledger-head signed
     run -64 --separate-stderr readback --checklist ledger --sign-key "$KEYS/ledger"
@@ -137,8 +137,8 @@ last_seq() { psql -X -At -c "SELECT max(seq) FROM gov_ledger"; }
 @test "the witness keeps the latest checkpoint, moves only forwards, and refuses a replay, a fork and a forgery" {
     mkdir witness
     git -C witness init -q
-    : >head
-    readback --checklist ledger --ledger-head head --write-ledger-head c1 --sign-key "$KEYS/ledger" >/dev/null
+    : >saved.head
+    readback --checklist ledger --ledger-head saved.head --write-ledger-head c1 --sign-key "$KEYS/ledger" >/dev/null
     run -0 --separate-stderr ledger-witness --dir witness --allowed-signers "$KEYS/allowed_signers" c1
     [[ $output == *'"previous_seq":null,"unchanged":false'* ]]
     cmp c1 witness/checkpoint
