@@ -113,9 +113,11 @@ final class ChecklistTests: XCTestCase {
 
     func testBuiltinChecklistsParseAndTakeTheDocumentedParameters() throws {
         let expected = [
-            "post-grant": ["apr", "grants_before", "handler_file", "handler_ref", "target"],
-            "prewrite": ["action", "apr", "bundled_migrations", "bundled_repeatables", "handler_file", "handler_file_sha256", "handler_ref", "target"],
-            "ledger": ["ledger_head_hash", "ledger_head_seq"],
+            "post-grant": ["apr", "grants_before", "handler_file", "handler_ref", "ledger_verify_from_hash", "ledger_verify_from_seq",
+                           "target"],
+            "prewrite": ["action", "apr", "bundled_migrations", "bundled_repeatables", "handler_file", "handler_file_sha256", "handler_ref",
+                         "ledger_verify_from_hash", "ledger_verify_from_seq", "target"],
+            "ledger": ["ledger_head_hash", "ledger_head_seq", "ledger_verify_from_hash", "ledger_verify_from_seq"],
         ]
         for name in Checklist.builtinNames {
             let list = try Checklist.load(name)

@@ -40,8 +40,10 @@ extension TestDatabase {
     /// The ledger chain as readback's checklists verify it (the one copy of
     /// the link formula, SQL/checklists/ledger-chain.sql): "intact", or the
     /// first bad row ("hash_mismatch at seq 7").
-    public func ledgerChain() throws -> String {
-        try scalar(String(decoding: Schema.ledgerChainQuery, as: UTF8.self)) ?? "no answer"
+    public func ledgerChain(from checkpoint: LedgerHead = .genesis) throws -> String {
+        let query = try NamedParameters(numbering: String(decoding: Schema.ledgerChainQuery, as: UTF8.self))
+        let values = ["ledger_verify_from_seq": String(checkpoint.seq), "ledger_verify_from_hash": checkpoint.hash]
+        return try scalar(query.sql, query.names.map { values[$0] }) ?? "no answer"
     }
 
     /// An action type of the test's own, with its fields, written as a

@@ -4,8 +4,9 @@ import Glibc
 /// database. A later ledger that no longer holds that row with that hash has
 /// lost or rewritten its tail, however intact its chain looks.
 ///
-/// The file is one line, `SEQ HASH`. An empty file is the genesis head
-/// (`0` and 64 zeros): that is how an operator starts a new copy.
+/// The file is one line, `SEQ HASH`, or a signed checkpoint note
+/// (LedgerCheckpoint). An empty file is the genesis head (`0` and 64 zeros):
+/// that is how an operator starts a new copy.
 public struct LedgerHead: Sendable, Equatable {
     public let seq: Int64
     public let hash: String
@@ -35,20 +36,20 @@ public struct LedgerHead: Sendable, Equatable {
         self.init(seq: seq, hash: String(fields[1]))
     }
 
+    /// The head a file holds, in either form; a checkpoint's signature is not checked here.
     public static func read(from path: String) throws(Refusal) -> LedgerHead {
-        let bytes = try FileBytes.read(path, maxBytes: 4096)
-        return try LedgerHead(parsing: String(decoding: bytes, as: UTF8.self), path: path)
+        try SavedLedgerHead.read(from: path).head
     }
 
     /// The text the file holds.
     public var line: String { "\(seq) \(hash)\n" }
 
-    /// The head as a query sees it: the last row, or genesis when there is none.
-    static let currentSQL = "SELECT seq, hash FROM gov_ledger ORDER BY seq DESC LIMIT 1"
-
-    static func current(_ connection: Connection) throws(PGError) -> LedgerHead {
-        LedgerHead(current: try connection.execute(currentSQL))
-    }
+    /// The head as a query sees it: the last row, or genesis when there is
+    /// none; and the hash of the first row, which names the ledger.
+    static let currentSQL = """
+        SELECT l.seq, l.hash, (SELECT f.hash FROM gov_ledger f WHERE f.seq = 1)
+          FROM gov_ledger l ORDER BY l.seq DESC LIMIT 1
+        """
 
     /// The head that `currentSQL` answered.
     init(current r: QueryResult) {
@@ -62,6 +63,11 @@ public struct LedgerHead: Sendable, Equatable {
     /// Replaces the file at `path` atomically: a reader sees the old head or
     /// the new one, never a torn line, even if the machine stops mid-write.
     public func write(to path: String) throws(Refusal) {
+        try LedgerHead.save(line, to: path)
+    }
+
+    /// Replaces the file at `path` with `text`, atomically.
+    static func save(_ text: String, to path: String) throws(Refusal) {
         let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         let temporary = "\(path).tmp.\(getpid())"
         func failed(_ what: String) -> Refusal {
@@ -70,7 +76,7 @@ public struct LedgerHead: Sendable, Equatable {
         }
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failed("create \(temporary)") }
-        let bytes = Array(line.utf8)
+        let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd) == 0
         close(fd)

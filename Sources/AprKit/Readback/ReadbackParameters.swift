@@ -3,13 +3,14 @@
 /// is a usage error (64), found before anything runs.
 public struct ReadbackParameters: Sendable {
     /// Names readback binds itself; `--param` cannot set them.
-    public static let builtIn = ["bundled_migrations", "bundled_repeatables", "ledger_head_seq", "ledger_head_hash"]
+    public static let builtIn = ["bundled_migrations", "bundled_repeatables", "ledger_head_seq", "ledger_head_hash",
+                                 "ledger_verify_from_seq", "ledger_verify_from_hash"]
 
     /// name → value; nil is SQL null (a file whose digest could not be taken).
     public let values: [String: String?]
 
     public init(for checklist: Checklist, params: [String] = [], fileDigests: [String] = [],
-                ledgerHead: LedgerHead? = nil) throws(Refusal) {
+                ledgerHead: LedgerHead? = nil, verifyFrom: LedgerHead? = nil) throws(Refusal) {
         var given: [String: Source] = [:]
         for (option, entries, kind) in [("--param", params, Source.value), ("--file-sha256", fileDigests, Source.fileDigest)] {
             for entry in entries {
@@ -36,6 +37,9 @@ public struct ReadbackParameters: Sendable {
         var values: [String: String?] = [:]
         values["bundled_migrations"] = ReadbackParameters.checksums(Schema.versioned)
         values["bundled_repeatables"] = ReadbackParameters.checksums(Schema.repeatables)
+        // The chain is verified from this checkpoint on; genesis (0) is every row.
+        values["ledger_verify_from_seq"] = String((verifyFrom ?? .genesis).seq)
+        values["ledger_verify_from_hash"] = (verifyFrom ?? .genesis).hash
         if let ledgerHead {
             values["ledger_head_seq"] = String(ledgerHead.seq)
             values["ledger_head_hash"] = ledgerHead.hash

@@ -12,8 +12,10 @@ public struct ReadbackReport: Sendable {
     public var status: ExitStatus
 
     /// The report of a completed run. `savedHead` is the file the ledger head
-    /// was saved to, if it was.
-    public init(_ result: ReadbackResult, format: ReadbackFormat, timestamp: Int64, savedHead: String? = nil) {
+    /// was saved to, if it was; `verification` says how much of the ledger
+    /// chain was verified, when the checklist verifies it.
+    public init(_ result: ReadbackResult, format: ReadbackFormat, timestamp: Int64, savedHead: String? = nil,
+                verification: String? = nil) {
         let failed = result.failed
         status = failed.isEmpty ? .ok : .fail
         stderr = failed.map(\.failureLine)
@@ -25,6 +27,7 @@ public struct ReadbackReport: Sendable {
             summary["ledger_head"] = .object(head.json)
             summary["ledger_head_saved"] = .string(orNull: savedHead)
         }
+        if let verification { summary["ledger_verification"] = .string(verification) }
         let outcome: Outcome
         if failed.isEmpty {
             outcome = .done(summary)
@@ -41,7 +44,7 @@ public struct ReadbackReport: Sendable {
             stdout = result.items.map { ReadbackReport.json($0).serialized() + "\n" }.joined()
                 + outcome.body.serialized() + "\n"
         case .tap:
-            stdout = ReadbackReport.tap(result.items)
+            stdout = ReadbackReport.tap(result.items) + (verification.map { "# ledger: \($0)\n" } ?? "")
         case .prom:
             stdout = Prometheus(checklist: result.checklist.name)
                 .report(items: result.items, status: status, timestamp: timestamp)
@@ -64,7 +67,8 @@ public struct ReadbackReport: Sendable {
 
     /// The dry run's plan, always JSON lines: each item's query as it would
     /// be sent and the values bound to it; nothing is run, nothing is written.
-    public init(plan checklist: Checklist, parameters: ReadbackParameters, wouldSaveHead: String?) {
+    public init(plan checklist: Checklist, parameters: ReadbackParameters, wouldSaveHead: String?,
+                verification: String? = nil) {
         status = .ok
         stderr = []
         stdout = checklist.items.map { item in
@@ -77,6 +81,7 @@ public struct ReadbackReport: Sendable {
         }.joined()
         var summary: JSONObject = ["dry_run": true, "checklist": .string(checklist.name), "items": .integer(Int64(checklist.items.count))]
         if let wouldSaveHead { summary["would_save_ledger_head"] = .string(wouldSaveHead) }
+        if let verification { summary["ledger_verification"] = .string(verification) }
         stdout += Outcome.done(summary).body.serialized() + "\n"
     }
 

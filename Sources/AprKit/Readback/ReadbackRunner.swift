@@ -43,6 +43,22 @@ public struct ReadbackResult: Sendable {
     public let items: [ItemResult]
     /// The ledger head in that snapshot, when it was asked for.
     public let ledgerHead: LedgerHead?
+    /// The origin of that ledger (LedgerCheckpoint), with its head.
+    public var ledgerOrigin: String?
+
+    init(checklist: Checklist, items: [ItemResult], ledgerHead: LedgerHead?, ledgerOrigin: String? = nil) {
+        self.checklist = checklist
+        self.items = items
+        self.ledgerHead = ledgerHead
+        self.ledgerOrigin = ledgerOrigin
+    }
+
+    init(checklist: Checklist, items: [ItemResult], current: QueryResult?) {
+        self.checklist = checklist
+        self.items = items
+        ledgerHead = current.map { LedgerHead(current: $0) }
+        ledgerOrigin = current.map { LedgerCheckpoint.origin(firstHash: $0.rowCount == 1 ? $0.value(0, 2) : nil) }
+    }
 
     public var failed: [ItemResult] { items.filter { !$0.ok } }
     public var passed: Bool { items.allSatisfy(\.ok) }
@@ -83,7 +99,7 @@ public struct ReadbackRunner {
         return ReadbackResult(
             checklist: checklist,
             items: zip(checklist.items, answers).map { ItemResult(item: $0, parameters: values, result: $1) },
-            ledgerHead: readLedgerHead ? LedgerHead(current: results[items.count + 1]) : nil)
+            current: readLedgerHead ? results[items.count + 1] : nil)
     }
 
     private func runItemByItem(_ checklist: Checklist, _ values: [String: String?],
@@ -105,9 +121,9 @@ public struct ReadbackRunner {
                     try connection.execute("ROLLBACK TO SAVEPOINT readback_item")
                 }
             }
-            let head = readLedgerHead ? try LedgerHead.current(connection) : nil
+            let head = readLedgerHead ? try connection.execute(LedgerHead.currentSQL) : nil
             try connection.execute("ROLLBACK")
-            return ReadbackResult(checklist: checklist, items: results, ledgerHead: head)
+            return ReadbackResult(checklist: checklist, items: results, current: head)
         } catch {
             _ = try? connection.execute("ROLLBACK")
             throw error
