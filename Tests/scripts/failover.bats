@@ -122,6 +122,14 @@ failover_round() {
 @test "a failover mid-work: the tools cut off exit 69 or 75, and their re-runs complete" {
     local r=1 p=0 s=1 cut=0 rc name
     SECONDS=0
+    # A ledger follower across every round: its conninfo names every server
+    # the rounds may promote.
+    (
+        PGUSER=executor exec "$BIN/apr-log" -v --follow \
+            -d "host=$(node_socket 0),$(node_socket 1),$(node_socket 2),$(node_socket 3) port=$PGPORT,$PGPORT,$PGPORT,$PGPORT dbname=$PGDATABASE target_session_attrs=read-write" \
+            >"$WORK/follow.out" 2>"$WORK/follow.err"
+    ) 3>&- &
+    echo "$!" >"$WORK/follow.pid"
     while :; do
         failover_round "$r" "$p" "$s"
         cut=0
@@ -135,6 +143,14 @@ failover_round() {
         pair_up "$p" "$s"
     done
     echo "$s" >"$WORK/new_primary"
+    # The follower reconnected to the promoted server and caught up.
+    local last i
+    last=$(on "$s" 'SELECT max(seq) FROM gov_ledger')
+    for ((i = 0; i < 300; i++)); do
+        [[ $(tail -n 1 "$WORK/follow.out" | jq -r .seq) == "$last" ]] && break
+        sleep 0.1
+    done
+    kill "$(cat "$WORK/follow.pid")"
     echo "$r" >"$WORK/rounds"
     # Every run of every tool exited 0, 69 or 75; every refusal it printed
     # says why (the database went away, or try again), never a misleading
@@ -192,6 +208,13 @@ failover_round() {
     run -0 --separate-stderr "$BIN/readback" -d "$(multi_host 0 "$n")" --checklist ledger --ledger-head /dev/null
     [[ ${lines[-1]} == '{"ok":true,"checklist":"ledger",'* ]]
     [ -z "$stderr" ]
+}
+
+@test "after the failover: apr-log --follow printed every event once, each as the new primary holds it" {
+    local n
+    n=$(cat "$WORK/new_primary")
+    grep -q 'reconnected' "$WORK/follow.err"
+    [ "$(jq -r '"\(.seq) \(.hash)"' "$WORK/follow.out")" = "$(on "$n" "SELECT seq || ' ' || hash FROM gov_ledger ORDER BY seq")" ]
 }
 
 @test "after the failover: every \"ok\": true a tool printed is on the new primary, and none twice" {

@@ -21,6 +21,10 @@ setup_file() {
     export STANDBY_DB="host=$STANDBY_SOCKET port=$PGPORT dbname=$PGDATABASE"
 }
 
+setup() {
+    load own_cluster
+}
+
 teardown_file() {
     load own_cluster
     stop_standby
