@@ -20,7 +20,7 @@ bats_require_minimum_version 1.5.0
 setup_file() {
     load own_cluster
     load failover
-    use_built_tools apr-execute apr-quorum readback gov-migrate handler-bind
+    use_built_tools apr-execute apr-quorum apr-propose apr-log readback gov-migrate handler-bind
     start_own_cluster aprkit_failover
     local role
     for role in proposer executor owner1 owner2; do
@@ -109,6 +109,7 @@ failover_round() {
 }
 
 @test "before the failover: readback reads the standby, and a writer pointed at the standby alone is unavailable" {
+    wait_for_replay "host=$STANDBY_SOCKET dbname=$PGDATABASE"
     run -0 --separate-stderr "$BIN/readback" -d "host=$STANDBY_SOCKET dbname=$PGDATABASE" \
         --checklist ledger --ledger-head /dev/null
     [[ ${lines[-1]} == '{"ok":true,"checklist":"ledger",'* ]]
@@ -116,7 +117,36 @@ failover_round() {
     run -69 --separate-stderr env PGUSER=executor "$BIN/apr-execute" \
         -d "host=$STANDBY_SOCKET dbname=$PGDATABASE target_session_attrs=read-write" --pending
     [ "$(jq -r .reason <<<"$output")" = database_unavailable ]
-    [[ $stderr == *"(database_unavailable)" ]]
+    [[ $stderr == *"session is read-only"*"(database_unavailable)" ]]
+}
+
+@test "before the failover: a write the standby refuses is unavailable (69), never an internal error" {
+    local standby="host=$STANDBY_SOCKET dbname=$PGDATABASE"
+    run -69 --separate-stderr env PGUSER=owner1 "$BIN/apr-quorum" -d "$standby" --apr APR-999999 --vote approve
+    [ "$(jq -r .reason <<<"$output")" = database_unavailable ]
+    [[ $stderr == "apr-quorum: cannot reach the database: $STANDBY_SOCKET is a hot standby, which takes no writes ("*"read-only transaction): connect to the primary, or name every host with target_session_attrs=read-write (database_unavailable)" ]]
+    run -69 --separate-stderr env PGUSER=executor "$BIN/apr-execute" -d "$standby" --pending
+    [[ $stderr == *"is a hot standby, which takes no writes"*"(database_unavailable)" ]]
+    run -69 --separate-stderr env PGUSER=proposer "$BIN/apr-propose" -d "$standby" <<<'{"request_type":"authorize_build_step",
+        "action_code":"authorize_build_step","proposed_action":{"target":"FAILOVER_STANDBY",
+        "manifest_hash":"'"$(printf 'ab%.0s' {1..32})"'","ttl_seconds":3600},"session_code":"S-FAILOVER","reason":"standby"}'
+    [[ $stderr == *"is a hot standby, which takes no writes"*"(database_unavailable)" ]]
+    # Inside readback's own read-only transaction the refusal stays the
+    # item's: it fails that item, and the run goes on.
+    run -1 --separate-stderr "$BIN/readback" -d "$standby" --checklist - <<'EOF'
+-- name: a_write
+-- expect: > 0
+SELECT nextval(oid) FROM pg_class WHERE relkind = 'S' LIMIT 1;
+-- name: in_recovery
+-- expect: = true
+SELECT pg_is_in_recovery();
+EOF
+    [[ ${lines[0]} == *'"ok":false'*"read-only transaction"* ]]
+    [[ ${lines[1]} == *'"ok":true'* ]]
+    # A follower needs the primary: LISTEN on a standby is refused at once.
+    run -70 --separate-stderr env PGUSER=executor "$BIN/apr-log" -d "$standby" --follow
+    [ "$(jq -r .reason <<<"${lines[-1]}")" = database_error ]
+    [ "$(on 0 'SELECT count(*) FROM apr_requests')" = 0 ]
 }
 
 @test "a failover mid-work: the tools cut off exit 69 or 75, and their re-runs complete" {
