@@ -8,10 +8,13 @@
 # apr-quorum --vote, the primary is stopped with pg_ctl stop -m immediate and
 # the standby promoted; every tool that did not exit 0 is run again until it
 # does. Every tool cut off must have exited 69 or 75, and afterwards each APR
-# has one grant and one settled dispatch, the ledger is one chain, and every
-# "ok": true a tool printed is a row on the new primary. When no tool was in
-# flight at the cut, the round is repeated against the promoted server and a
-# new standby (at most three rounds).
+# has one grant and one settled dispatch, the ledger is one chain, every
+# "ok": true a tool printed is a row on the new primary, and an apr-log
+# --follow that ran throughout printed the new primary's ledger exactly. When
+# no tool was in flight at the cut, the round is repeated against the
+# promoted server and a new standby (at most three rounds). Before the
+# failover: readback reads the standby, and a write that reaches the standby
+# is unavailable (69).
 # Each @test runs in its own subshell, and bats' run sets $stderr:
 # shellcheck disable=SC2030,SC2031,SC2154
 
@@ -44,6 +47,7 @@ setup() {
 teardown_file() {
     load own_cluster
     load failover
+    if [[ -f $WORK/follow.pid ]]; then kill "$(cat "$WORK/follow.pid")" 2>/dev/null || true; fi
     stop_nodes
     stop_own_cluster
 }
