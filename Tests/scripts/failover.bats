@@ -207,7 +207,11 @@ EOF
     inflight=$(grep -lvx 0 "$RUNS"/r*.1.rc | wc -l)
     codes=$(grep -hvx 0 "$RUNS"/r*.1.rc | sort | uniq -c | awk '{printf "%s%d x%d", (NR > 1 ? ", " : ""), $2, $1}')
     reruns=$(find "$RUNS" -name '*.rc' ! -name '*.1.rc' | wc -l)
-    echo "# failover: $r round(s); $inflight tool(s) cut off (exit $codes); $reruns re-run(s); $SECONDS s" >&3
+    local before after
+    before=$(cat "$RUNS"/r*-drain*.1.out | jq -s 'map(select(.minted == true)) | length')
+    after=$(cat "$RUNS"/r*.out | jq -s 'map(select(.minted == true)) | length')
+    echo "# failover: $r round(s); $inflight tool(s) cut off (exit $codes); $reruns re-run(s);" \
+        "$before mint(s) reported before the cut, $((after - before)) after; $SECONDS s" >&3
 }
 
 @test "after the failover: each APR has one grant and one settled dispatch, none is applied without its grant" {
