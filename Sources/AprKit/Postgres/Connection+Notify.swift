@@ -21,6 +21,7 @@ extension Connection {
         defer { PQfreemem(quoted) }
         // Not diagnosed: a hot standby cannot LISTEN (database_error), and
         // a listener there is not a write to wait out until a promotion.
+        try pinSearchPathIfNeeded()
         _ = try QueryResult.checked(PQexec(handle, "LISTEN " + String(cString: quoted)), connection: self)
     }
 
