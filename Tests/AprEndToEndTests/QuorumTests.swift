@@ -101,7 +101,30 @@ final class QuorumTests: XCTestCase {
     func testRefusesASecondVote() throws {
         let code = try db.propose().code
         try castVote(code, as: "eng1")
-        try assertRefused("already_voted", status: 1) { try castVote(code, as: "eng1") }
+        try assertRefused("already_voted", status: 1) { try castVote(code, "reject", as: "eng1") }
+    }
+
+    /// A voter re-run after its answer was lost (a failover cut it after the
+    /// commit) casts the same vote again: answered as recorded, unchanged,
+    /// exit 0, nothing written; on the payload another hash names, refused.
+    func testTheSameVoteAgainIsUnchangedAndWritesNothing() throws {
+        let code = try db.propose().code
+        let first = try castVote(code, as: "eng1")
+        XCTAssertEqual(first.status, 0, first.description)
+        XCTAssertNil(first.json["unchanged"])
+        let before = try db.contentDigest()
+        let again = try castVote(code, as: "eng1")
+        XCTAssertEqual(again.status, 0, again.description)
+        XCTAssertEqual(again.stderr, "")
+        XCTAssertEqual(again.json["ok"] as? Bool, true)
+        XCTAssertEqual(again.json["unchanged"] as? Bool, true)
+        XCTAssertEqual((again.json["vote"] as? [String: Any])?["decision"] as? String, "approve")
+        XCTAssertEqual(again.json["apr_code"] as? String, code)
+        XCTAssertEqual(try db.contentDigest(), before, "nothing written")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM apr_votes WHERE apr_code = $1", [code]), "1")
+        try assertRefused("already_voted", status: 1) {
+            try quorum(["--apr", code, "--vote", "approve", "--payload-sha256", String(repeating: "0", count: 64)], as: "eng1")
+        }
     }
 
     func testRefusesARoleThatIsNotAnApprover() throws {

@@ -59,7 +59,11 @@ final class BypassTests: XCTestCase {
         try db.scalar("SELECT apr_approver_set('setrole_a', 'engineer')")
         try db.scalar("SELECT apr_approver_set('setrole_b', 'engineer')")
         try db.scalar("SELECT apr_vote($1, 'approve', NULL)", [code], as: "setrole_a")
-        try assertRefused("SET ROLE setrole_b; SELECT apr_vote('$APR', 'approve', NULL)", as: "setrole_a", reason: "already_voted")
+        try assertRefused("SET ROLE setrole_b; SELECT apr_vote('$APR', 'reject', NULL)", as: "setrole_a", reason: "already_voted")
+        // The same vote again is setrole_a's, unchanged: not a vote of setrole_b.
+        let session = try db.connect(as: "setrole_a")
+        try session.execute("SET ROLE setrole_b")
+        XCTAssertEqual(try session.execute("SELECT apr_vote($1, 'approve', NULL) ->> 'unchanged'", [code]).value(0, 0), "true")
         XCTAssertEqual(try db.scalar("SELECT string_agg(approver, ',') FROM apr_votes"), "setrole_a")
     }
 

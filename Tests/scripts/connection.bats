@@ -91,17 +91,6 @@ psql_error() {
     grep -v $'^\t' <<<"${err#psql: error: }"
 }
 
-wait_for_replay() {
-    local lsn i
-    lsn=$(psql -X -At -c 'SELECT pg_current_wal_lsn()')
-    for ((i = 0; i < 600; i++)); do
-        [[ $(psql -X -At -d "host=$S_SOCKET dbname=$PGDATABASE" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'") == t ]] && return 0
-        sleep 0.1
-    done
-    echo "the standby did not replay up to $lsn" >&2
-    return 1
-}
-
 votes() {
     psql -X -At -c "SELECT count(*) FROM apr_votes"
 }
@@ -157,7 +146,7 @@ $quorum_not_met" ]
 }
 
 @test "target_session_attrs=any with the standby first: the standby" {
-    wait_for_replay
+    wait_for_replay "host=$S_SOCKET dbname=$PGDATABASE"
     conninfo="host=$S_SOCKET,$A_SOCKET port=$TCP_PORT dbname=$PGDATABASE user=alice target_session_attrs=any"
     run -2 --separate-stderr "$BIN/apr-quorum" -v --apr APR-000001 -d "$conninfo"
     [ "${#lines[@]}" -eq 1 ]

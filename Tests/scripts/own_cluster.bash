@@ -59,16 +59,19 @@ as_pg() {
     fi
 }
 
-# start_standby: a hot standby of the own cluster, cloned with pg_basebackup
-# -R into $APRKIT_PG_DIR/standby (which the postgres user can reach), on a
-# socket directory of its own and no TCP address, so nothing clashes with
-# the primary. Exports STANDBY (its directory) and STANDBY_SOCKET.
+# start_standby [NAME [SOURCE-SOCKET]]: a hot standby of the own cluster
+# (or of the server at SOURCE-SOCKET, on the same port), cloned with
+# pg_basebackup -R into $APRKIT_PG_DIR/NAME (default: standby; the postgres
+# user can reach it), on a socket directory of its own and no TCP address,
+# so nothing clashes with the primary. Exports STANDBY (its directory) and
+# STANDBY_SOCKET.
 start_standby() {
-    export STANDBY=$APRKIT_PG_DIR/standby STANDBY_SOCKET=$APRKIT_PG_DIR/standby/socket
+    local source=${2:-$PGHOST}
+    export STANDBY=$APRKIT_PG_DIR/${1:-standby} STANDBY_SOCKET=$APRKIT_PG_DIR/${1:-standby}/socket
     mkdir -p "$STANDBY/data" "$STANDBY_SOCKET" "$STANDBY/log"
     chmod 700 "$STANDBY/data"
     if ((EUID == 0)); then chown postgres: "$STANDBY" "$STANDBY/data" "$STANDBY_SOCKET" "$STANDBY/log"; fi
-    as_pg pg_basebackup -h "$PGHOST" -p "$PGPORT" -U postgres -D "$STANDBY/data" -R -X stream -c fast
+    as_pg pg_basebackup -h "$source" -p "$PGPORT" -U postgres -D "$STANDBY/data" -R -X stream -c fast
     as_pg tee -a "$STANDBY/data/postgresql.conf" >/dev/null <<CONF
 
 # the standby
@@ -77,6 +80,20 @@ unix_socket_directories = '$STANDBY_SOCKET'
 hot_standby = on
 CONF
     as_pg pg_ctl -D "$STANDBY/data" -l "$STANDBY/log/postgresql.log" -w -t 60 start >/dev/null
+}
+
+# wait_for_replay [STANDBY-CONNINFO]: waits (bounded) until the standby
+# (default: $STANDBY_DB) has replayed everything the primary of the
+# environment wrote.
+wait_for_replay() {
+    local standby=${1:-$STANDBY_DB} lsn i
+    lsn=$(psql -X -At -c 'SELECT pg_current_wal_lsn()')
+    for ((i = 0; i < 600; i++)); do
+        [[ $(psql -X -At -d "$standby" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'") == t ]] && return 0
+        sleep 0.1
+    done
+    echo "the standby did not replay up to $lsn" >&2
+    return 1
 }
 
 # stop_standby: stops the standby start_standby started, if it runs.

@@ -21,22 +21,14 @@ setup_file() {
     export STANDBY_DB="host=$STANDBY_SOCKET port=$PGPORT dbname=$PGDATABASE"
 }
 
+setup() {
+    load own_cluster
+}
+
 teardown_file() {
     load own_cluster
     stop_standby
     stop_own_cluster
-}
-
-# Waits (bounded) until the standby has replayed everything the primary wrote.
-wait_for_replay() {
-    local lsn i
-    lsn=$(psql -X -At -c 'SELECT pg_current_wal_lsn()')
-    for ((i = 0; i < 600; i++)); do
-        [[ $(psql -X -At -d "$STANDBY_DB" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'") == t ]] && return 0
-        sleep 0.1
-    done
-    echo "the standby did not replay up to $lsn" >&2
-    return 1
 }
 
 @test "the standby is a hot standby that refuses writes" {

@@ -7,10 +7,15 @@ extension Connection {
     /// schema_missing (exit 69), and a permission the server denied to a
     /// role that lacks its group role is not_a_proposer, not_an_approver,
     /// not_an_executor or not_a_reader (exit 1), each naming the next step.
-    /// It costs one query, on these errors only, and only outside a
-    /// transaction (inside one, the error stands as it is). Every other
-    /// error is returned as it is.
+    /// A write refused as read-only by a hot standby is database_unavailable
+    /// (exit 69; see `standbyRefusal`). It costs one query, on these errors
+    /// only, and only outside a transaction (inside one, the error stands as
+    /// it is: readback's items run in a read-only transaction of its own).
+    /// Every other error is returned as it is.
     func diagnosed(_ error: PGError) -> PGError {
+        if error.sqlstate == "25006", PQtransactionStatus(handle) == PQTRANS_IDLE, let standby = standbyRefusal(error) {
+            return standby
+        }
         let missing = error.sqlstate == "42883" || error.sqlstate == "42P01"
         let denied = error.sqlstate == "42501"
         guard explainsErrors, missing || denied, PQtransactionStatus(handle) == PQTRANS_IDLE else { return error }
@@ -34,5 +39,20 @@ extension Connection {
         guard let role, result.value(0, 1) == "f", let reason = GroupRoles.reasons[role] else { return error }
         return PGError(kind: .refusal(.fail), sqlstate: Reasons.registry[reason], message: reason,
                        detail: GroupRoles.detail(user: user, role: role, denied: error.message))
+    }
+
+    /// A write refused as read-only (25006) by a server in recovery: a hot
+    /// standby, because the primary failed over and this server is not
+    /// promoted yet, or because the conninfo names a standby. The server
+    /// that takes writes was not reached: unavailable (exit 69), as libpq's
+    /// own target_session_attrs=read-write check reports it, never an
+    /// internal error; the re-run, once a primary answers, does the work.
+    private func standbyRefusal(_ error: PGError) -> PGError? {
+        guard let raw = PQexec(handle, "SELECT pg_catalog.pg_is_in_recovery()") else { return nil }
+        let result = QueryResult(owning: raw)
+        guard result.status == PGRES_TUPLES_OK, result.rowCount == 1, result.value(0, 0) == "t" else { return nil }
+        return PGError(kind: .unavailable, sqlstate: error.sqlstate,
+                       message: "\(host) is a hot standby, which takes no writes (\(error.message)): "
+                           + "connect to the primary, or name every host with target_session_attrs=read-write")
     }
 }

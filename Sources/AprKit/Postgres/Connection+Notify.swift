@@ -19,7 +19,10 @@ extension Connection {
     public func listen(_ channel: String) throws(PGError) {
         guard let quoted = PQescapeIdentifier(handle, channel, channel.utf8.count) else { throw lastError() }
         defer { PQfreemem(quoted) }
-        try execute("LISTEN " + String(cString: quoted))
+        // Not diagnosed: a hot standby cannot LISTEN (database_error), and
+        // a listener there is not a write to wait out until a promotion.
+        try pinSearchPathIfNeeded()
+        _ = try QueryResult.checked(PQexec(handle, "LISTEN " + String(cString: quoted)), connection: self)
     }
 
     /// Whether the connection is still good; after a dropped connection

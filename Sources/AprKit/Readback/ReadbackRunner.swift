@@ -134,11 +134,15 @@ public struct ReadbackRunner {
 extension PGError {
     /// An error the item's own query caused (a missing table, a bad cast, a
     /// denied privilege, an attempted write): it fails that item. Losing the
-    /// server or the snapshot ends the whole run.
+    /// server or the snapshot ends the whole run. An attempted write a hot
+    /// standby refused, which a tool's own write reports as unavailable
+    /// (read_only_sql_transaction, diagnosed), is the item's too: readback's
+    /// transaction is read-only by its choice.
     var failsItemOnly: Bool {
         switch kind {
         case .refusal where endsSession: return false
         case .other, .refusal: return true
+        case .unavailable where sqlstate == "25006": return true
         case .unavailable, .retryable, .temporary: return false
         }
     }

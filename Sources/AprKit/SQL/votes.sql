@@ -10,7 +10,9 @@ CREATE OR REPLACE TRIGGER apr_votes_append_only BEFORE UPDATE OR DELETE ON apr_v
 -- the hash they give); a payload that is not the one they saw is refused,
 -- nothing written. NULL binds the vote to the payload as it is now, which
 -- the answer shows. Then it settles the APR's status: approved when the
--- quorum passes, rejected on any reject.
+-- quorum passes, rejected on any reject. The same vote cast again (same
+-- decision, same payload) is answered as recorded, unchanged: a voter can
+-- always be re-run; another decision is already_voted.
 DROP FUNCTION IF EXISTS apr_vote(text, text);
 CREATE OR REPLACE FUNCTION apr_vote(p_apr_code text, p_decision text, p_seen_payload_sha256 text)
 RETURNS jsonb
@@ -20,6 +22,7 @@ AS $$
 DECLARE
     r apr_requests;
     a apr_approvers;
+    v apr_votes;
     state jsonb;
     new_status text;
 BEGIN
@@ -52,7 +55,17 @@ BEGIN
     IF r.proposed_by = session_user OR r.proposed_by_oid = a.role_oid THEN
         PERFORM apr_raise('own_apr', format('%s proposed %s and cannot vote on it', session_user, r.apr_code));
     END IF;
-    IF EXISTS (SELECT 1 FROM apr_votes WHERE apr_code = r.apr_code AND approver = session_user) THEN
+    SELECT * INTO v FROM apr_votes WHERE apr_code = r.apr_code AND approver = session_user;
+    IF FOUND THEN
+        -- The same vote again, on the payload it was cast on: a re-run of a
+        -- voter whose answer was lost (a failover cut the connection after
+        -- the commit). It is recorded already: the answer, nothing written.
+        IF v.decision = p_decision AND v.payload_sha256 = coalesce(p_seen_payload_sha256, r.payload_sha256) THEN
+            RETURN apr_quorum_state(r.apr_code) || jsonb_build_object(
+                'unchanged', true,
+                'vote', jsonb_build_object('approver', v.approver, 'decision', v.decision, 'payload_sha256', v.payload_sha256),
+                'proposed_action', r.proposed_action);
+        END IF;
         PERFORM apr_raise('already_voted', format('%s has already voted on %s', session_user, r.apr_code));
     END IF;
     IF r.status = 'cancelled' THEN

@@ -27,8 +27,9 @@ public struct Quorum {
     /// Records the session user's vote, bound to what the voter saw (nil
     /// binds it to the payload as it is, which the answer shows), and prints
     /// the state after it. A recorded vote is done (exit 0) whether or not
-    /// the quorum has passed; a payload other than the one seen is refused
-    /// (payload_changed), nothing written.
+    /// the quorum has passed, and so is the same vote cast again (unchanged,
+    /// nothing written: a voter cut off by a failover is re-run); a payload
+    /// other than the one seen is refused (payload_changed), nothing written.
     public func vote(_ decision: Decision, on aprCode: String, seen: Seen?) throws -> Outcome {
         var payload: String?, sha256: String?
         switch seen {
@@ -41,7 +42,8 @@ public struct Quorum {
                 "SELECT apr_vote($1, $2, coalesce(apr_payload_sha256($4::jsonb), $3))",
                 [aprCode, decision.rawValue, sha256, payload])])[0].value(0, 0)
         }
-        return .done(try JSONObject.fromDatabase(text))
+        let answer = try JSONObject.fromDatabase(text)
+        return .done(answer, unchanged: answer["unchanged"] == .bool(true))
     }
 
     static func outcome(for state: JSONObject) -> Outcome {
