@@ -13,7 +13,7 @@ extension Connection {
     func diagnosed(_ error: PGError) -> PGError {
         let missing = error.sqlstate == "42883" || error.sqlstate == "42P01"
         let denied = error.sqlstate == "42501"
-        guard explainsErrors, missing || denied, PQtransactionStatus(handle) == PQTRANS_IDLE else { return error }
+        guard mayDiagnose(error), PQtransactionStatus(handle) == PQTRANS_IDLE else { return error }
         let role = denied ? GroupRoles.role(deniedIn: error.message, tool: tool) : nil
         if denied && role == nil { return error }
         let sql = """
@@ -34,5 +34,11 @@ extension Connection {
         guard let role, result.value(0, 1) == "f", let reason = GroupRoles.reasons[role] else { return error }
         return PGError(kind: .refusal(.fail), sqlstate: Reasons.registry[reason], message: reason,
                        detail: GroupRoles.detail(user: user, role: role, denied: error.message))
+    }
+
+    /// Whether `diagnosed` may run its query for `error` (a caller in
+    /// pipeline mode leaves it first).
+    func mayDiagnose(_ error: PGError) -> Bool {
+        explainsErrors && ["42883", "42P01", "42501"].contains(error.sqlstate)
     }
 }
