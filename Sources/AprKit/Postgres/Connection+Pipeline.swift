@@ -20,15 +20,15 @@ import Glibc
 ///
 /// Durability costs one WAL flush per batch, not per transaction: the
 /// stream's transactions commit without waiting for the flush
-/// (`synchronous_commit = off` for the session), except each flush point
-/// (`submit(…, flushPoint: true)`, and every `window / 2`-th transaction),
-/// which commits as the session's own setting says (`SET LOCAL
-/// synchronous_commit TO DEFAULT`). The server writes its WAL in order, so
-/// a flush point's confirmed commit makes every commit before it as durable
-/// as its own. A transaction is answered done only once a flush point at
-/// or after it has been confirmed; when none is on its way (the flush point
-/// itself was refused), the stream waits for the server's WAL to be flushed
-/// past the point where it stood.
+/// (`synchronous_commit = off` for the session while the stream lasts),
+/// except each flush point (`submit(…, flushPoint: true)`, and every
+/// `window / 2`-th transaction), which commits with the session's own
+/// `synchronous_commit` (set locally for its transaction). The server
+/// writes its WAL in order, so a flush point's confirmed commit makes every
+/// commit before it as durable as its own. A transaction is answered done
+/// only once a flush point at or after it has been confirmed; when none is
+/// on its way (the flush point itself failed), the stream waits until the
+/// server has flushed its WAL past the point where it stood.
 ///
 /// When the connection is lost, every transaction whose answer was not read
 /// is answered `unavailable`: it may or may not have been committed, and is
@@ -72,7 +72,6 @@ public final class TransactionStream<Item> {
     private var inFlight: [Entry] = []
     private var inFlightHead = 0
     private var piped = false
-    private var started = false
     /// Set once the connection is gone: the answer of every transaction after.
     private var lost: PGError?
     private var sent = 0
@@ -81,7 +80,8 @@ public final class TransactionStream<Item> {
     private var durableThrough = 0
     /// The latest flush point on its way, unanswered.
     private var pendingFlushPoint = 0
-    private static var flushPointSQL: String { "SET LOCAL synchronous_commit TO DEFAULT" }
+    /// The session's own settings, which the stream's change for its time.
+    private var saved: (synchronousCommit: String, isolation: String)?
 
     public init(connection: Connection, window: Int = TransactionStream.defaultWindow, attempts: Int = 5) {
         precondition(window > 0 && attempts > 0)
@@ -94,8 +94,13 @@ public final class TransactionStream<Item> {
         // Whatever is still on its way is read, and the session's settings
         // are its own again, before the connection is given back.
         finishPipeline()
-        if started, lost == nil {
-            PQclear(PQexec(handle, "RESET synchronous_commit; RESET default_transaction_isolation"))
+        if let saved, lost == nil {
+            PQclear(withCStringArray([saved.synchronousCommit, saved.isolation]) { p in
+                PQexecParams(handle, """
+                    SELECT pg_catalog.set_config('synchronous_commit', $1, false),
+                           pg_catalog.set_config('default_transaction_isolation', $2, false)
+                    """, 2, nil, p, nil, nil, 0)
+            })
         }
     }
 
@@ -146,6 +151,8 @@ public final class TransactionStream<Item> {
         if queueHead == queue.count {
             queue.removeAll(keepingCapacity: true)
             queueHead = 0
+            // Nothing left on its way: the connection is free for a query of its own.
+            if inFlightHead == inFlight.count { finishPipeline() }
         } else if queueHead >= window {
             queue.removeFirst(queueHead)
             queueHead = 0
@@ -171,8 +178,10 @@ public final class TransactionStream<Item> {
             entry.answer = .failure(lost ?? connection.lastError())
             return
         }
-        if entry.flushPoint {
-            _ = PQsendQueryParams(handle, Self.flushPointSQL, 0, nil, nil, nil, nil, 0)
+        if entry.flushPoint, let saved {
+            _ = withCStringArray([saved.synchronousCommit]) { p in
+                PQsendQueryParams(handle, "SELECT pg_catalog.set_config('synchronous_commit', $1, true)", 1, nil, p, nil, nil, 0)
+            }
         }
         for statement in statements {
             let sent = withCStringArray(statement.params) { p in
@@ -203,16 +212,19 @@ public final class TransactionStream<Item> {
     /// the first time, pins the isolation level of the stream's transactions.
     private func startPipeline() -> Bool {
         if piped { return true }
-        if !started {
-            started = true
-            let set = PQexec(handle, "SET default_transaction_isolation = 'read committed'; SET synchronous_commit = off")
-            let ok = PQresultStatus(set) == PGRES_COMMAND_OK
-            PQclear(set)
-            if !ok {
+        if saved == nil {
+            let set = PQexec(handle, """
+                SELECT pg_catalog.current_setting('synchronous_commit'),
+                       pg_catalog.current_setting('default_transaction_isolation'),
+                       pg_catalog.set_config('synchronous_commit', 'off', false),
+                       pg_catalog.set_config('default_transaction_isolation', 'read committed', false)
+                """)
+            defer { PQclear(set) }
+            guard PQresultStatus(set) == PGRES_TUPLES_OK, PQntuples(set) == 1 else {
                 if PQstatus(handle) != CONNECTION_OK { connectionLost() }
-                started = false
                 return false
             }
+            saved = (String(cString: PQgetvalue(set, 0, 0)), String(cString: PQgetvalue(set, 0, 1)))
         }
         guard PQenterPipelineMode(handle) == 1, PQsetnonblocking(handle, 1) == 0 else {
             if PQstatus(handle) != CONNECTION_OK { connectionLost() }
