@@ -179,9 +179,10 @@ public final class TransactionStream<Item> {
             return
         }
         if entry.flushPoint, let saved {
-            _ = withCStringArray([saved.synchronousCommit]) { p in
+            let sent = withCStringArray([saved.synchronousCommit]) { p in
                 PQsendQueryParams(handle, "SELECT pg_catalog.set_config('synchronous_commit', $1, true)", 1, nil, p, nil, nil, 0)
             }
+            if sent != 1 { entry.error = connection.lastError() }
         }
         for statement in statements {
             let sent = withCStringArray(statement.params) { p in
