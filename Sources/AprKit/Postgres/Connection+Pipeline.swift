@@ -297,6 +297,10 @@ public final class TransactionStream<Item> {
             if inFlightHead == inFlight.count {
                 inFlight.removeAll(keepingCapacity: true)
                 inFlightHead = 0
+            } else if inFlightHead >= window {
+                // A stream that never runs dry keeps no answered transaction.
+                inFlight.removeFirst(inFlightHead)
+                inFlightHead = 0
             }
             settle(entry)
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
