@@ -6,13 +6,7 @@ import Glibc
 /// A terminal on stdin is a usage error (64), not a silent wait for records
 /// nobody meant to type.
 public func forEachRecord(_ output: inout Output, _ body: (JSONObject) -> Outcome) {
-    if isatty(0) == 1 {
-        output.emit(.refused(Refusal("usage",
-            "stdin is a terminal: give --apr CODE, or pipe JSON records in; see '\(output.tool) --help'")))
-        if let usage = runningToolUsage() { Output.warn(tool: output.tool, usage) }
-        return
-    }
-    var reader = RecordReader()
+    guard var reader = stdinReader(&output) else { return }
     var any = false
     while let item = reader.next() {
         any = true
@@ -21,9 +15,31 @@ public func forEachRecord(_ output: inout Output, _ body: (JSONObject) -> Outcom
         case .invalid(let refusal): output.emit(.refused(refusal))
         }
     }
-    if !any {
-        output.emit(.refused(Refusal("empty_input", "no JSON record on stdin")))
+    if !any { reportEmptyInput(&output) }
+}
+
+/// As `forEachRecord`, for records that each make one database call: the
+/// calls are pipelined on `db` (`RecordStream`), each record still its own
+/// transaction and its own line, in input order.
+public func streamRecords(_ output: inout Output, on db: Connection, _ step: (JSONObject) -> StreamStep) {
+    guard var reader = stdinReader(&output) else { return }
+    let count = RecordStream(connection: db).run(&reader, step: step) { output.emit($0) }
+    if count == 0 { reportEmptyInput(&output) }
+}
+
+/// The stdin records, or nil (and the usage refusal) when stdin is a terminal.
+private func stdinReader(_ output: inout Output) -> RecordReader? {
+    if isatty(0) == 1 {
+        output.emit(.refused(Refusal("usage",
+            "stdin is a terminal: give --apr CODE, or pipe JSON records in; see '\(output.tool) --help'")))
+        if let usage = runningToolUsage() { Output.warn(tool: output.tool, usage) }
+        return nil
     }
+    return RecordReader()
+}
+
+private func reportEmptyInput(_ output: inout Output) {
+    output.emit(.refused(Refusal("empty_input", "no JSON record on stdin")))
 }
 
 /// Opens the connection, or reports why not (exit 69) and returns nil.
@@ -56,6 +72,21 @@ public func forEachAprRecord(_ apr: String?, _ output: inout Output, _ body: (St
     }
     forEachRecord(&output) { record in
         Outcome.catching { try body(try AprReference.code(from: record), record) }
+    }
+}
+
+/// As `forEachAprRecord`, for a tool whose every APR makes one database
+/// call: with `--apr` the call is made alone; the records of stdin are
+/// streamed (`streamRecords`).
+public func streamAprRecords(
+    _ apr: String?, _ output: inout Output, on db: Connection, _ body: (String, JSONObject?) throws -> DatabaseCall
+) {
+    if let apr {
+        output.emit(Outcome.catching { try body(try AprReference.checked(apr), nil).run(on: db) })
+        return
+    }
+    streamRecords(&output, on: db) { record in
+        StreamStep.catching { try body(try AprReference.code(from: record), record) }
     }
 }
 

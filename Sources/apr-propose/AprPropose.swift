@@ -17,9 +17,8 @@ struct AprPropose: AprTool {
     func run() throws {
         var output = Output(tool: Self.toolName)
         if let db = connectOrReport(connection, &output) {
-            let proposals = Proposals(connection: db)
-            forEachRecord(&output) { record in
-                Outcome.catching { try proposals.propose(record, dryRun: dryRun) }
+            streamRecords(&output, on: db) { record in
+                StreamStep.catching { try Proposals.call(record, dryRun: dryRun) }
             }
         }
         try finish(output)

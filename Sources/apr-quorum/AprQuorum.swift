@@ -51,10 +51,9 @@ struct AprQuorum: AprTool {
             if let wait {
                 waitForDecisions(db, seconds: wait.seconds, &output)
             } else {
-                let quorum = Quorum(connection: db)
-                forEachAprRecord(apr, &output) { code, record in
-                    guard let vote else { return try quorum.state(of: code) }
-                    return try quorum.vote(vote, on: code, seen: try seen(in: record))
+                streamAprRecords(apr, &output, on: db) { code, record in
+                    guard let vote else { return Quorum.stateCall(code) }
+                    return Quorum.voteCall(vote, on: code, seen: try seen(in: record))
                 }
             }
         }

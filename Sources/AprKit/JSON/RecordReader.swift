@@ -45,6 +45,14 @@ public struct RecordReader {
         self.maxRecordBytes = maxRecordBytes
     }
 
+    /// Whether `next` can answer without waiting for more input: a record
+    /// is held or buffered whole, the input has ended, or more of it is
+    /// there to be read. A caller holding answers back flushes them first
+    /// when it is not, so that a writer waiting on them is never stuck.
+    public var hasInputReady: Bool {
+        (started && heldIndex < held.count) || lines.hasInputReady
+    }
+
     /// The next record, or nil at the end of input.
     public mutating func next() -> Item? {
         if !started {
@@ -216,6 +224,13 @@ struct LineReader {
     init(fd: Int32, maxLineBytes: Int) {
         self.fd = fd
         self.maxLineBytes = maxLineBytes
+    }
+
+    /// A whole line is buffered, the input has ended, or it can be read now.
+    var hasInputReady: Bool {
+        if eof || buffer[scanned...].contains(0x0A) { return true }
+        var fds = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&fds, 1, 0) != 0
     }
 
     mutating func next() -> Line? {

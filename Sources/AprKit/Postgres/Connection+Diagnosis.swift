@@ -55,4 +55,10 @@ extension Connection {
                        message: "\(host) is a hot standby, which takes no writes (\(error.message)): "
                            + "connect to the primary, or name every host with target_session_attrs=read-write")
     }
+
+    /// Whether `diagnosed` may run a query for `error` (a caller in
+    /// pipeline mode leaves it first).
+    func mayDiagnose(_ error: PGError) -> Bool {
+        error.sqlstate == "25006" || (explainsErrors && ["42883", "42P01", "42501"].contains(error.sqlstate))
+    }
 }

@@ -18,21 +18,20 @@ public struct Proposals {
     /// Creates the APR described by `record` in its own transaction, or with
     /// `dryRun` returns the APR it would create and writes nothing.
     public func propose(_ record: JSONObject, dryRun: Bool) throws -> Outcome {
-        try Proposals.schema.validate(record)
+        try Proposals.call(record, dryRun: dryRun).run(on: connection)
+    }
+
+    /// The call that creates the APR `record` describes (with `dryRun`, that
+    /// shows it and writes nothing), once the record is checked; a record
+    /// of a stream runs it as its own transaction.
+    public static func call(_ record: JSONObject, dryRun: Bool) throws -> DatabaseCall {
+        try schema.validate(record)
         let statement = Statement(
             "SELECT apr_propose($1, $2, $3::jsonb, $4, $5, $6)",
             [record["request_type"]?.stringValue, record["action_code"]?.stringValue,
              record["proposed_action"]?.serialized(), record["session_code"]?.stringValue,
              record["reason"]?.stringValue, dryRun ? "true" : "false"])
-        let text: String?
-        if dryRun {
-            text = try connection.execute(statement.sql, statement.params).value(0, 0)
-        } else {
-            text = try connection.retrying { () throws(PGError) in
-                try connection.transaction([statement])[0].value(0, 0)
-            }
-        }
-        return .done(try JSONObject.fromDatabase(text))
+        return DatabaseCall(statement, writes: !dryRun) { text in .done(try JSONObject.fromDatabase(text)) }
     }
 }
 

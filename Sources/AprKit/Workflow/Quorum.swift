@@ -12,9 +12,15 @@ public struct Quorum {
     /// The quorum state: exit 0 when it has passed, 2 (SKIP) while votes are
     /// missing, 1 (FAIL) when the APR is rejected or expired.
     public func state(of aprCode: String) throws -> Outcome {
-        let text = try connection.execute("SELECT apr_quorum_state($1)", [aprCode]).value(0, 0)
-        guard text != nil else { throw Refusal("unknown_apr", "no APR \(aprCode)", details: ["apr_code": .string(aprCode)]) }
-        return Quorum.outcome(for: try JSONObject.fromDatabase(text))
+        try Quorum.stateCall(aprCode).run(on: connection)
+    }
+
+    /// The call that reads an APR's quorum state (see `state(of:)`).
+    public static func stateCall(_ aprCode: String) -> DatabaseCall {
+        DatabaseCall(Statement("SELECT apr_quorum_state($1)", [aprCode]), writes: false) { text in
+            guard text != nil else { throw Refusal("unknown_apr", "no APR \(aprCode)", details: ["apr_code": .string(aprCode)]) }
+            return Quorum.outcome(for: try JSONObject.fromDatabase(text))
+        }
     }
 
     /// What the voter saw: the payload a record showed them (its hash is
@@ -31,19 +37,25 @@ public struct Quorum {
     /// nothing written: a voter cut off by a failover is re-run); a payload
     /// other than the one seen is refused (payload_changed), nothing written.
     public func vote(_ decision: Decision, on aprCode: String, seen: Seen?) throws -> Outcome {
+        try Quorum.voteCall(decision, on: aprCode, seen: seen).run(on: connection)
+    }
+
+    /// The call that records the vote (see `vote(_:on:seen:)`); a record of
+    /// a stream runs it as its own transaction.
+    public static func voteCall(_ decision: Decision, on aprCode: String, seen: Seen?) -> DatabaseCall {
         var payload: String?, sha256: String?
         switch seen {
         case .payload(let object)?: payload = object.serialized()
         case .sha256(let hash)?: sha256 = hash
         case nil: break
         }
-        let text = try connection.retrying { () throws(PGError) in
-            try connection.transaction([Statement(
-                "SELECT apr_vote($1, $2, coalesce(apr_payload_sha256($4::jsonb), $3))",
-                [aprCode, decision.rawValue, sha256, payload])])[0].value(0, 0)
+        let statement = Statement(
+            "SELECT apr_vote($1, $2, coalesce(apr_payload_sha256($4::jsonb), $3))",
+            [aprCode, decision.rawValue, sha256, payload])
+        return DatabaseCall(statement, writes: true) { text in
+            let answer = try JSONObject.fromDatabase(text)
+            return .done(answer, unchanged: answer["unchanged"] == .bool(true))
         }
-        let answer = try JSONObject.fromDatabase(text)
-        return .done(answer, unchanged: answer["unchanged"] == .bool(true))
     }
 
     static func outcome(for state: JSONObject) -> Outcome {
