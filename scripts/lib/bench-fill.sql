@@ -24,10 +24,12 @@
 --    8      proposed, past its expiry (the "expired" APRs: a time, not a write)
 --    9      as 8, with one approval
 --   10      cancelled while proposed        11  cancelled once approved
---   12      failed patch: dispatch failed, a failed deploy row (every fourth
---           on the handler file the prewrite gate checks)
+--   12      failed patch: dispatch failed, a failed deploy row
 --   13      revoked: minted, then the grant revoked
--- Times: the APRs are spread from six days ago to two hours ago.
+-- The patch APRs' files are fifty files bench-N below root, none of them a
+-- handler. Times: the APRs are spread from six days ago to two hours ago,
+-- so the open ones are still open and the short-lived ones (2, 8, 9) have
+-- expired; their ledger events come after the runbook's, in time order.
 
 \set ON_ERROR_STOP on
 BEGIN;
@@ -51,10 +53,10 @@ SELECT i, k, n, 'APR-' || lpad(n::text, greatest(6, length(n::text)), '0') AS co
        CASE WHEN k IN (5, 12) THEN 'fix_repair_dot' ELSE 'authorize_build_step' END AS request_type,
        CASE WHEN k IN (5, 12) THEN jsonb_build_object(
                 'dot_code', 'DOT-' || (n % 1000), 'file_path',
-                :'root' || CASE WHEN k = 12 AND i % 64 = 12 THEN '/authorize_build_step' ELSE '/bench-' || (n % 50) END,
+                :'root' || '/bench-' || (n % 50),
                 'test_plan', 'sh -n passes', 'patch_mode', 'full_replace', 'session_code', 'S-BENCH-' || (n % 100),
                 'new_content_base64', 'IyEvYmluL3NoCg==', 'new_content_sha256', :'content_sha')
-            ELSE jsonb_build_object('target', 'BENCH-' || n, 'ttl_seconds', CASE WHEN k IN (3, 14) THEN 604800 ELSE 3600 END,
+            ELSE jsonb_build_object('target', 'BENCH_' || n, 'ttl_seconds', CASE WHEN k IN (3, 14) THEN 604800 ELSE 3600 END,
                                     'manifest_hash', lpad(to_hex(n), 64, '0')) END AS action_json,
        at,
        CASE WHEN k IN (2, 8, 9) THEN at + interval '1 hour' ELSE at + interval '7 days' END AS expires_at,
