@@ -46,6 +46,17 @@ SELECT h.seq AS seq0, h.hash AS hash0, s.last_value AS apr0,
   FROM gov_ledger_head h, apr_code_seq s
 \gset
 
+-- The secondary indexes of the filled tables (those no constraint owns) are
+-- dropped here and built again, with the same definitions, once the rows
+-- are in: one sorted build each instead of a million scattered inserts.
+CREATE TEMP TABLE bench_index ON COMMIT DROP AS
+SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
+  FROM pg_index i
+ WHERE i.indrelid IN ('apr_requests'::regclass, 'apr_votes'::regclass, 'apr_dispatches'::regclass,
+                      'governance_build_authorization'::regclass, 'vps_deploy_log'::regclass, 'gov_ledger'::regclass)
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid);
+SELECT format('DROP INDEX %s', name) FROM bench_index \gexec
+
 -- The APRs, their kind, payload and times.
 CREATE TEMP TABLE bench_apr ON COMMIT DROP AS
 SELECT i, k, n, 'APR-' || lpad(n::text, greatest(6, length(n::text)), '0') AS code,
@@ -194,5 +205,6 @@ SELECT seq, event, code, subject, actor, payload, at, lag(hash, 1, :'hash0') OVE
           FROM (SELECT :seq0::bigint + row_number() OVER (ORDER BY at, code, event) AS seq, *
                   FROM bench_event) AS e) AS h;
 
+SELECT def FROM bench_index \gexec
 UPDATE gov_ledger_head SET (seq, hash) = (SELECT seq, hash FROM gov_ledger ORDER BY seq DESC LIMIT 1) WHERE singleton;
 COMMIT;
