@@ -59,6 +59,7 @@ SELECT format('DROP INDEX %s', name) FROM bench_index \gexec
 
 -- The APRs, their kind, payload and times.
 CREATE TEMP TABLE bench_apr ON COMMIT DROP AS
+SELECT *, apr_payload_sha256(action_json) AS sha FROM (
 SELECT i, k, n, 'APR-' || lpad(n::text, greatest(6, length(n::text)), '0') AS code,
        CASE WHEN k IN (5, 12) THEN 'patch_ops_code' ELSE 'authorize_build_step' END AS action,
        CASE WHEN k IN (5, 12) THEN 'fix_repair_dot' ELSE 'authorize_build_step' END AS request_type,
@@ -77,12 +78,12 @@ SELECT i, k, n, 'APR-' || lpad(n::text, greatest(6, length(n::text)), '0') AS co
        :deploy0::bigint + i AS deploy_id,
        at + interval '3 seconds' AS done_at
   FROM (SELECT i, i % 16 AS k, :apr0::bigint + i AS n, :'t0'::timestamptz + :'step'::interval * (i - 1) AS at
-          FROM generate_series(1, :n) AS i) AS g;
+          FROM generate_series(1, :n) AS i) AS g) AS a;
 
 INSERT INTO apr_requests (apr_code, request_type, action_code, proposed_action, payload_sha256, session_code, reason,
                           proposed_by, proposed_by_oid, status, created_at, expires_at, applied_at, result,
                           cancelled_at, cancelled_by, cancel_reason)
-SELECT code, request_type, action, action_json, apr_payload_sha256(action_json), 'S-BENCH-' || (n % 100),
+SELECT code, request_type, action, action_json, sha, 'S-BENCH-' || (n % 100),
        'bench: APR of kind ' || k, 'proposer', :proposer_oid, status, at, expires_at,
        CASE WHEN status IN ('applied', 'revoked') THEN done_at END,
        CASE WHEN k IN (5, 12) THEN jsonb_build_object('attempt', 1, 'deploy_id', deploy_id,
@@ -111,8 +112,7 @@ SELECT k, v.approver, 'approve', v.after, v.o
        (VALUES ('owner1', 'proposed', 1), ('owner2', 'approved', 2)) AS v (approver, after, o);
 
 CREATE TEMP TABLE bench_vote ON COMMIT DROP AS
-SELECT a.code, a.n, vk.approver, vk.decision, vk.after, a.at + make_interval(secs => vk.o) AS at,
-       apr_payload_sha256(a.action_json) AS sha
+SELECT a.code, a.n, vk.approver, vk.decision, vk.after, a.at + make_interval(secs => vk.o) AS at, a.sha
   FROM bench_apr a JOIN bench_vote_kind vk USING (k);
 INSERT INTO apr_votes (apr_code, approver, decision, payload_sha256, created_at)
 SELECT code, approver, decision, sha, at FROM bench_vote;
@@ -146,7 +146,7 @@ SELECT setval(pg_get_serial_sequence('vps_deploy_log', 'id'), :deploy0::bigint +
 -- grants.sql, patch.sql, cancel.sql), in time order.
 CREATE TEMP TABLE bench_event ON COMMIT DROP AS
 SELECT code, action AS subject, 'propose' AS event, 'proposer' AS actor, at,
-       jsonb_build_object('payload_sha256', apr_payload_sha256(action_json), 'proposed_by', 'proposer',
+       jsonb_build_object('payload_sha256', sha, 'proposed_by', 'proposer',
                           'apr_status', 'proposed') AS payload
   FROM bench_apr
 UNION ALL
