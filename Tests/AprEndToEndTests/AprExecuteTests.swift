@@ -445,6 +445,20 @@ final class AprExecuteTests: XCTestCase {
         XCTAssertEqual(try db.contentDigest(), digest)
     }
 
+    func testPendingLeavesAnApprovedAprPastItsExpiry() throws {
+        let live = try db.approved()
+        let expired = try db.approved()
+        let admin = try db.connect()
+        try admin.execute("SET session_replication_role = replica")
+        try admin.execute("UPDATE apr_requests SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 hour' WHERE apr_code = $1", [expired.code])
+        let dry = try execute(["--pending", "--dry-run"])
+        XCTAssertEqual(dry.lines.map { $0["apr_code"] as? String }, [live.code], dry.description)
+        let run = try execute(["--pending"])
+        XCTAssertEqual(run.status, 0, run.description)
+        XCTAssertEqual(run.lines.map { $0["apr_code"] as? String }, [live.code], run.description)
+        XCTAssertEqual(try db.scalar("SELECT status FROM apr_requests WHERE apr_code = $1", [expired.code]), "approved")
+    }
+
     func testSelfCheckWithNothingPendingIsANoOpPass() throws {
         try installCountingNoteHandler()
         let digest = try db.contentDigest()

@@ -45,10 +45,11 @@ public final class Dispatcher {
         }
     }
 
-    /// The approved APRs, oldest first: what --pending would take.
+    /// The approved APRs not past their expiry, the closest to it first: what
+    /// --pending would take, in its order (apr_dispatch_next).
     public func approvedCodes() throws -> [String] {
         let rows = try connection.execute(
-            "SELECT apr_code FROM apr_requests WHERE status = 'approved' ORDER BY created_at, apr_code")
+            "SELECT apr_code FROM apr_requests WHERE status = 'approved' AND expires_at > now() ORDER BY expires_at, apr_code")
         return (0..<rows.rowCount).compactMap { rows.value($0, 0) }
     }
 

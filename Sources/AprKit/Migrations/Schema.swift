@@ -14,6 +14,7 @@ public enum Schema {
         versioned("006-trust-boundary.sql", PackageResources._06_trust_boundary_sql),
         versioned("007-operators-day.sql", PackageResources._07_operators_day_sql),
         versioned("008-approver-identity.sql", PackageResources._08_approver_identity_sql),
+        versioned("009-scale-indexes.sql", PackageResources._09_scale_indexes_sql),
     ]
 
     /// The repeatable files, in the order they apply: the records of the

@@ -274,8 +274,13 @@ AS $$
                                      AND e.sha256_after = d.sha256_after)))
 $$;
 
--- The next APR for `apr-execute --pending` to execute: approved, and not
--- dispatched or with a dispatch left unsettled. Taken with FOR UPDATE SKIP
+-- The next APR for `apr-execute --pending` to execute: approved, not past
+-- its expiry (it could no longer be dispatched: a drain that took it would
+-- refuse it again on every run), and not dispatched or with a dispatch left
+-- unsettled; the one closest to its expiry first. The approved APRs by
+-- expiry (migration 009) hand over the live ones first, and only them: in
+-- creation order the plan walked every approved APR that ever expired
+-- unexecuted before reaching a live one, on every call. Taken with FOR UPDATE SKIP
 -- LOCKED, so executors on many hosts never pick the same one, and returned
 -- only once this session holds its dispatch lock (kept after the
 -- transaction, until apr_dispatch_unlock). NULL when nothing is left.
@@ -290,10 +295,10 @@ BEGIN
     PERFORM apr_refuse_privileged_session();
     LOOP
         SELECT r.apr_code INTO code FROM apr_requests r
-         WHERE r.status = 'approved' AND r.apr_code <> ALL (skip)
+         WHERE r.status = 'approved' AND r.expires_at > now() AND r.apr_code <> ALL (skip)
            AND NOT EXISTS (SELECT 1 FROM apr_dispatches d WHERE d.apr_code = r.apr_code
                               AND d.outcome IN ('applied', 'failed', 'interrupted'))
-         ORDER BY r.created_at, r.apr_code
+         ORDER BY r.expires_at, r.apr_code
          FOR UPDATE OF r SKIP LOCKED
          LIMIT 1;
         IF NOT FOUND THEN
