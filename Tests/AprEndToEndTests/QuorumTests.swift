@@ -127,6 +127,16 @@ final class QuorumTests: XCTestCase {
         }
     }
 
+    /// The same vote again on an APR whose payload was changed behind the
+    /// guards (its hash kept) is never answered unchanged with that payload.
+    func testTheSameVoteAgainOnAPayloadChangedBehindTheGuardsIsRefused() throws {
+        let code = try db.propose().code
+        XCTAssertEqual(try castVote(code, as: "eng1").status, 0)
+        try db.bypassingTriggers(
+            "UPDATE apr_requests SET proposed_action = jsonb_set(proposed_action, '{target}', '\"OTHER\"') WHERE apr_code = '\(code)'")
+        try assertRefused("payload_changed", status: 1) { try castVote(code, as: "eng1") }
+    }
+
     func testRefusesARoleThatIsNotAnApprover() throws {
         let code = try db.propose().code
         try TestCluster.ensureRole("stranger", groups: ["apr_approver"])

@@ -54,11 +54,53 @@ final class SearchPathPinTests: XCTestCase {
         XCTAssertEqual(try searchPath(c), "public, pg_temp")
     }
 
+    /// A first transaction that ends in a ROLLBACK the server accepts (no
+    /// error on the way) takes the pin with it: the session must not count
+    /// as pinned after it, or the statements after it run on the default.
+    func testAPipelineRolledBackFirstLeavesTheNextStatementPinned() throws {
+        let c = try unpinnedSession()
+        let results = try c.pipeline([Statement("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+                                      Statement("SHOW search_path"), Statement("ROLLBACK")])
+        XCTAssertEqual(results[1].value(0, 0), "public, pg_temp")
+        XCTAssertEqual(try searchPath(c), "public, pg_temp")
+    }
+
+    func testATransactionOpenedFirstAndRolledBackCleanlyLeavesTheNextStatementPinned() throws {
+        let c = try unpinnedSession()
+        try c.execute("BEGIN")
+        XCTAssertEqual(try searchPath(c), "public, pg_temp")
+        try c.execute("ROLLBACK")
+        XCTAssertEqual(try searchPath(c), "public, pg_temp")
+    }
+
     func testAScriptAsFirstStatementRunsPinned() throws {
         let c = try unpinnedSession()
         XCTAssertEqual(try c.executeScript("SHOW search_path").value(0, 0), "public, pg_temp")
         let c2 = try unpinnedSession()
         XCTAssertNil(c2.runScript("CREATE TEMP TABLE pinned AS SELECT current_setting('search_path') AS p").error)
         XCTAssertEqual(try c2.execute("SELECT p FROM pinned").value(0, 0), "public, pg_temp")
+    }
+}
+
+/// The diagnosis of a failed first statement (which took the pin with it)
+/// runs pinned too: an operator planted ahead of pg_catalog in the session
+/// default never runs in it.
+final class SearchPathPinDiagnosisTests: XCTestCase {
+    func testTheDiagnosisOfAFailedFirstStatementRunsPinned() throws {
+        let db = try TestDatabase()
+        try db.connect().executeScript("""
+            CREATE SCHEMA planted;
+            CREATE FUNCTION planted.eq(name, text) RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog AS
+                $$ BEGIN PERFORM set_config('planted.ran', 'yes', false); RETURN $1::text = $2; END $$;
+            CREATE OPERATOR planted.= (LEFTARG = name, RIGHTARG = text, FUNCTION = planted.eq);
+            GRANT USAGE ON SCHEMA planted TO PUBLIC;
+            """)
+        let c = try Connection(dbname: db.conninfo(as: "proposer") + " options='-c search_path=planted,pg_catalog,public'",
+                               applicationName: "apr-quorum")
+        c.explainsErrors = true
+        XCTAssertThrowsError(try c.execute("SELECT public.apr_vote('APR-000001', 'approve', NULL)")) { error in
+            XCTAssertEqual((error as? PGError)?.message, "not_an_approver")
+        }
+        XCTAssertNil(try c.execute("SELECT pg_catalog.current_setting('planted.ran', true)").value(0, 0))
     }
 }

@@ -21,6 +21,9 @@ extension Connection {
         guard explainsErrors, missing || denied, PQtransactionStatus(handle) == PQTRANS_IDLE else { return error }
         let role = denied ? GroupRoles.role(deniedIn: error.message, tool: tool) : nil
         if denied && role == nil { return error }
+        // The failed statement's transaction took the pin with it when it
+        // was the session's first: the diagnosis runs pinned too.
+        guard (try? pinSearchPathIfNeeded()) != nil else { return error }
         let sql = """
             SELECT pg_catalog.to_regclass('public.apr_requests') IS NOT NULL,
                    CASE WHEN $1::text IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1) THEN false

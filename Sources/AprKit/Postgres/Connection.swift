@@ -114,6 +114,13 @@ public final class Connection {
         }
     }
 
+    /// A command tag after which the pin sent with a statement may not
+    /// hold: ROLLBACK (also ABORT, ROLLBACK TO SAVEPOINT, and a COMMIT the
+    /// server answered ROLLBACK) or PREPARE TRANSACTION.
+    static func undoesThePin(_ tag: String) -> Bool {
+        tag == "ROLLBACK" || tag == "PREPARE TRANSACTION"
+    }
+
     deinit { PQfinish(handle) }
 
     /// Runs one statement with text parameters ($1, $2, …); parameters are never
@@ -214,8 +221,13 @@ public final class Connection {
             }
         }
         drainPipeline()
-        // The SET holds from here on once its transaction committed.
-        if pinning, firstError == nil, PQtransactionStatus(handle) == PQTRANS_IDLE { searchPathPinned = true }
+        // The SET holds from here on once its transaction committed: not
+        // when the statements ended it with a ROLLBACK (which undid the SET
+        // with everything else), nor when they prepared it.
+        if pinning, firstError == nil, PQtransactionStatus(handle) == PQTRANS_IDLE,
+           !results.contains(where: { Connection.undoesThePin($0.commandTag) }) {
+            searchPathPinned = true
+        }
         if var firstError {
             // libpq's own "server closed the connection" carries no SQLSTATE:
             // a connection that died is unavailable (69), not an internal error.

@@ -61,6 +61,12 @@ BEGIN
         -- voter whose answer was lost (a failover cut the connection after
         -- the commit). It is recorded already: the answer, nothing written.
         IF v.decision = p_decision AND v.payload_sha256 = coalesce(p_seen_payload_sha256, r.payload_sha256) THEN
+            -- A payload changed behind the guards (its hash kept) is never
+            -- answered as the one voted on.
+            IF apr_payload_sha256(r.proposed_action) <> r.payload_sha256 THEN
+                PERFORM apr_raise('payload_changed', format('%s: the payload is %s now, not the %s the vote was cast on',
+                    r.apr_code, apr_payload_sha256(r.proposed_action), v.payload_sha256));
+            END IF;
             RETURN apr_quorum_state(r.apr_code) || jsonb_build_object(
                 'unchanged', true,
                 'vote', jsonb_build_object('approver', v.approver, 'decision', v.decision, 'payload_sha256', v.payload_sha256),
