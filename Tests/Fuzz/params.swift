@@ -1,111 +1,98 @@
 // Fuzz target: the `:name` parameter lexer of checklist queries
-// (NamedParameters), against the statement lexer (SQLScript), which reads
-// SQL as the server does.
+// (NamedParameters), judged by how the server reads the SQL it sends
+// (SQLScript's pieces, the server's scanner rules).
 //
 // Properties:
-// - it refuses the text exactly when the server would see a positional
-//   parameter ($1) in it;
-// - otherwise each `:name` the server would see outside strings, quoted
-//   identifiers, bodies and comments becomes `$n` there, n the name's
-//   place among the names (one number per name, in order of first use),
-//   no other `$n` appears, nothing else changes where the server looks,
-//   and the text splits into the same statements.
+// - it refuses the text exactly when it holds a positional parameter ($1)
+//   or a `:` and a word that is no parameter name, where the server would
+//   see them (outside strings, quoted identifiers, bodies and comments);
+// - otherwise, in the SQL it sends, the server sees a `$n` where, and only
+//   where, the text had a `:name`, n the name's place among the names (one
+//   number per name, in order of first use): putting the names back gives
+//   the text (but for a space kept between a word and a parameter), and the
+//   text splits into the same statements.
 @testable import AprKit
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzParams(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let source = String(decoding: fuzzBytes(data, size), as: UTF8.self)
-    let seen = SQLScript.topLevelStatements(source)
-    let before = tokens(seen)
+    let written = Array(source.unicodeScalars)
+    let uses = parameters(written)
     let numbered: NamedParameters
     do {
         numbered = try NamedParameters(numbering: source)
     } catch {
-        require(before.contains { $0.positional }, "refused as positional, but the server sees no $n in \(shown(seen))")
+        require(uses.contains { $0.positional || !NamedParameters.isValidName($0.text) },
+                "refused (\(error)), but the server sees no $n nor bad name in \(shown(source))")
         return 0
     }
-    require(!before.contains { $0.positional }, "a positional parameter passed: \(shown(seen))")
-
+    require(!uses.contains { $0.positional }, "a positional parameter passed: \(shown(source))")
+    require(uses.allSatisfy { NamedParameters.isValidName($0.text) }, "a bad name passed: \(shown(source))")
     var names: [String] = []
-    for token in before where !names.contains(token.text) { names.append(token.text) }
-    require(numbered.names == names, "names \(numbered.names), the server sees \(names) in \(shown(seen))")
+    for use in uses where !names.contains(use.text) { names.append(use.text) }
+    require(numbered.names == names, "names \(numbered.names), the text uses \(names)")
 
-    let sent = SQLScript.topLevelStatements(numbered.sql)
-    let after = tokens(sent)
-    require(after.allSatisfy(\.positional), "a :name left in \(shown(sent))")
-    require(after.map(\.text) == before.map { String(names.firstIndex(of: $0.text)! + 1) },
-            "the server sees \(shown(sent)) for \(shown(seen))")
-    require(sent.count == seen.count, "\(sent.count) statements sent for \(seen.count) written")
-    require(sent.map(positionalsAsNames(numbered.names)) == seen.map(String.init), "the text changed beyond the names")
+    let sent = Array(numbered.sql.unicodeScalars)
+    let seen = parameters(sent)
+    require(seen.allSatisfy(\.positional), "a :name left in \(shown(numbered.sql))")
+    require(seen.map(\.text) == uses.map { String(names.firstIndex(of: $0.text)! + 1) },
+            "the server sees \(seen.map(\.text)) in \(shown(numbered.sql)) for \(uses.map(\.text))")
+    let restored = spaceDropped(sent, before: seen) { ":" + names[Int($0.text)! - 1] }
+    require(restored == spaceDropped(written, before: uses) { ":" + $0.text },
+            "\(shown(numbered.sql)) is not \(shown(source)) with its names numbered")
+    require(SQLScript.topLevelStatements(numbered.sql).count == SQLScript.topLevelStatements(source).count,
+            "the statements split differently")
     return 0
 }
 
-private struct Token {
-    /// `$n` (the digits), or `:name` (the name).
+private struct Use {
+    /// `$n` (text: the digits), or `:name` (text: the name).
     let positional: Bool
     let text: String
+    /// Where it is in the text.
+    let range: Range<Int>
 }
 
-/// The parameters in what the statement lexer leaves of the text (strings,
-/// quoted identifiers, bodies and comments taken out), read as the server
-/// reads it: `$` and digits outside an identifier are a positional
-/// parameter; `:` and a name, where the `:` is no part of `::`, a name.
-/// `rewrite` gives each one's replacement text; nil keeps it.
-private func scan(_ statement: Substring, _ rewrite: (Token) -> String? = { _ in nil }) -> (tokens: [Token], text: String) {
-    let s = Array(statement.unicodeScalars)
-    var tokens: [Token] = []
+/// The parameters the server's scanner finds: `$` and digits, or a `:` (not
+/// part of `::`) and the identifier after it.
+private func parameters(_ s: [Unicode.Scalar]) -> [Use] {
+    var pieces: [(piece: SQLScript.Piece, range: Range<Int>)] = []
+    SQLScript.pieces(s) { pieces.append(($0, $1)) }
+    var uses: [Use] = []
+    var k = 0
+    while k < pieces.count {
+        let (piece, range) = pieces[k]
+        let text = String(String.UnicodeScalarView(s[range]))
+        if piece == .parameter, range.count > 1 {
+            uses.append(Use(positional: true, text: String(text.dropFirst()), range: range))
+        } else if piece == .other, text == ":", k + 1 < pieces.count {
+            let next = pieces[k + 1]
+            let word = String(String.UnicodeScalarView(s[next.range]))
+            if word == ":" { k += 1 }  // a cast
+            if next.piece == .identifier, let first = word.unicodeScalars.first, first.isASCII,
+               first.properties.isAlphabetic || first == "_" {
+                uses.append(Use(positional: false, text: word, range: range.lowerBound..<next.range.upperBound))
+                k += 1
+            }
+        }
+        k += 1
+    }
+    return uses
+}
+
+/// The text with each use replaced by `replacement`, and a space between a
+/// word and a use dropped.
+private func spaceDropped(_ s: [Unicode.Scalar], before uses: [Use], _ replacement: (Use) -> String) -> String {
     var out = String.UnicodeScalarView()
     var i = 0
-    func take(_ end: Int, _ token: Token?) {
-        if let token {
-            tokens.append(token)
-            if let text = rewrite(token) { out.append(contentsOf: text.unicodeScalars); i = end; return }
+    for use in uses {
+        out.append(contentsOf: s[i..<use.range.lowerBound])
+        if out.count >= 2, out.last == " ", SQLScript.isIdentifierPart(out[out.index(out.endIndex, offsetBy: -2)]) {
+            out.removeLast()
         }
-        out.append(contentsOf: s[i..<end])
-        i = end
+        out.append(contentsOf: replacement(use).unicodeScalars)
+        i = use.range.upperBound
     }
-    func run(from j: Int, while part: (Unicode.Scalar) -> Bool) -> Int {
-        var j = j
-        while j < s.count, part(s[j]) { j += 1 }
-        return j
-    }
-    while i < s.count {
-        let next = i + 1 < s.count ? s[i + 1] : nil
-        if s[i] == "$", let next, isDigit(next) {
-            let end = run(from: i + 1, while: isDigit)
-            take(end, Token(positional: true, text: String(String.UnicodeScalarView(s[(i + 1)..<end]))))
-        } else if s[i] == ":", next == ":" {
-            take(i + 2, nil)
-        } else if s[i] == ":", let next, isNameStart(next) {
-            let end = run(from: i + 1) { isNameStart($0) || isDigit($0) }
-            take(end, Token(positional: false, text: String(String.UnicodeScalarView(s[(i + 1)..<end]))))
-        } else if isNameStart(s[i]) || s[i].value >= 0x80 {
-            // An identifier runs on: a `$` inside it is its own.
-            take(run(from: i, while: isIdentifierPart), nil)
-        } else if isDigit(s[i]) {
-            take(run(from: i, while: isDigit), nil)
-        } else {
-            take(i + 1, nil)
-        }
-    }
-    return (tokens, String(out))
-}
-
-private func tokens(_ statements: [Substring]) -> [Token] {
-    statements.flatMap { scan($0).tokens }
-}
-
-/// The statement as written: each `$n` put back as the name it stands for.
-private func positionalsAsNames(_ names: [String]) -> (Substring) -> String {
-    { statement in
-        scan(statement) { token in token.positional ? ":" + names[Int(token.text)! - 1] : nil }.text
-    }
-}
-
-private func isDigit(_ c: Unicode.Scalar) -> Bool { c >= "0" && c <= "9" }
-private func isNameStart(_ c: Unicode.Scalar) -> Bool {
-    c == "_" || (c >= "a" && c <= "z") || (c >= "A" && c <= "Z")
-}
-private func isIdentifierPart(_ c: Unicode.Scalar) -> Bool {
-    isNameStart(c) || isDigit(c) || c == "$" || c.value >= 0x80
+    out.append(contentsOf: s[i...])
+    return String(out)
 }
