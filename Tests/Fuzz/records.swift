@@ -1,7 +1,7 @@
 // Fuzz target: the NDJSON record reader (RecordReader over LineReader).
 //
 // The first input byte sets the record size limit (16 to 2056 bytes), the
-// second the size of the reads the input arrives in (1 to 256 bytes, one
+// second the size of the reads the input arrives in (1 to 4336 bytes, one
 // packet each, so that lines cross read boundaries where the input says);
 // the rest is stdin.
 //
@@ -21,7 +21,7 @@ public func fuzzRecords(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = fuzzBytes(data, size)
     guard bytes.count >= 2 else { return 0 }
     let limit = 16 + Int(bytes[0]) * 8
-    let chunk = 1 + Int(bytes[1])
+    let chunk = 1 + Int(bytes[1]) * 17
     let input = Array(bytes[2...])
 
     let items = readAll(input, limit: limit, chunk: chunk)
@@ -31,8 +31,10 @@ public func fuzzRecords(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         require(items.count == 1, "a record over several lines is all of stdin")
         require(first.lines == lines.first!.number...lines.last!.number, "it spans every line: \(first.lines)")
         require(!lines[0].tooLong && lines.allSatisfy { !$0.tooLong }, "no line over the limit is held")
-        let firstAlone = parse(lines[0].bytes)
-        require(firstAlone.error?.kind == .prematureEnd, "only a first line cut short starts a value over several lines")
+        var opening = lines[0].bytes
+        _ = RecordReader.neutralizeNUL(&opening)
+        require(parse(opening).error?.kind == .prematureEnd && !RecordReader.isBlank(opening),
+                "only a first line cut short starts a value over several lines")
         require(lines.map(\.bytes.count).reduce(0, +) + lines.count - 1 <= limit, "the joined lines are within the limit")
         if case .record(let object) = first.item {
             require(parse(input).value == .object(object), "the record is stdin read whole")
