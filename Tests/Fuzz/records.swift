@@ -2,7 +2,8 @@
 //
 // The first input byte sets the record size limit (16 to 2056 bytes), the
 // second the size of the reads the input arrives in (1 to 4336 bytes, one
-// packet each, so that lines cross read boundaries where the input says);
+// packet each, at most 64 packets, so that lines cross read boundaries where
+// the input says);
 // the rest is stdin.
 //
 // Properties, against a model of lines built here from the bytes:
@@ -78,11 +79,13 @@ private func readAll(_ input: [UInt8], limit: Int, chunk: Int) -> [Read] {
     var fds: [Int32] = [0, 0]
     require(socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue), 0, &fds) == 0, "socketpair")
     defer { close(fds[0]) }
+    // At most 64 packets: the socket holds no more than a few hundred.
+    let chunk = max(chunk, (input.count + 63) / 64)
     var offset = 0
     while offset < input.count {
         let n = min(chunk, input.count - offset)
         let sent = input[offset..<(offset + n)].withUnsafeBytes { send(fds[1], $0.baseAddress, n, 0) }
-        require(sent == n, "send")
+        require(sent == n, "send: \(sent) of \(n) bytes, errno \(errno)")
         offset += n
     }
     close(fds[1])
