@@ -82,6 +82,10 @@ final class ChecklistTests: XCTestCase {
         assertRefused(Self.good.replacingOccurrences(of: "request_ref = :apr;", with: "request_ref = $1;"), "bad_checklist")
     }
 
+    func testAColonAndAWordThatIsNoParameterNameIsRefused() {
+        assertRefused(Self.good.replacingOccurrences(of: "request_ref = :apr;", with: "request_ref = :apr$x;"), "bad_checklist")
+    }
+
     func testABadExpectationIsRefused() {
         assertRefused(Self.good.replacingOccurrences(of: "-- expect: > 0", with: "-- expect: > many"), "bad_expectation")
     }

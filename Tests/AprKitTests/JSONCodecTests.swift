@@ -26,6 +26,15 @@ final class JSONCodecTests: XCTestCase {
         }
     }
 
+    func testARawNulByteIsRefusedWhereverItIs() {
+        // jansson alone reads [5\0] as [5] and 5\0 as 5: the NUL after a number is lost.
+        for bytes: [UInt8] in [[0x35, 0x00], Array("[5".utf8) + [0x00] + Array("]".utf8), Array("{\"a\":1}".utf8) + [0x00]] {
+            XCTAssertThrowsError(try JSONValue.parse(bytes)) { error in
+                XCTAssertEqual((error as? JSONSyntaxError)?.kind, .nulByte, "\(bytes): \(error)")
+            }
+        }
+    }
+
     func testANumberBeyondWhatItsTypeHoldsIsOutOfRange() {
         for text in ["9223372036854775808", "-9223372036854775809", "1e400"] {
             XCTAssertThrowsError(try JSONValue.parse(text)) { error in

@@ -28,6 +28,21 @@ final class ReadbackParametersTests: XCTestCase {
         XCTAssertNoThrow(try numbered("SELECT 'costs $1', a$1 FROM t"))
     }
 
+    func testParametersAreReadAsTheServerReadsTheSQLSent() throws {
+        // $1 after a number is a parameter to the server; in a word it is the word's.
+        XCTAssertThrowsError(try numbered("SELECT 1$1")) { XCTAssertEqual($0 as? NamedParameters.Problem, .positionalParameter) }
+        XCTAssertEqual(try numbered("SELECT é$1, x$1 FROM t").names, [])
+        // A name is the whole word after the colon: never half a word.
+        XCTAssertThrowsError(try numbered("SELECT :a$b$ FROM t")) {
+            XCTAssertEqual($0 as? NamedParameters.Problem, .invalidName("a$b$"))
+        }
+        XCTAssertThrowsError(try numbered("SELECT :aé")) { XCTAssertEqual($0 as? NamedParameters.Problem, .invalidName("aé")) }
+        // The $n sent never joins the word before it into one.
+        XCTAssertEqual(try numbered("SELECT arr[lo:hi], $:a").sql, "SELECT arr[lo $1], $ $2")
+        // An E'' string after a colon stays one: E is no name there.
+        XCTAssertEqual(try numbered(#"SELECT :E'\'', :b"#).names, ["b"])
+    }
+
     func testExpectations() throws {
         func holds(_ expectation: String, _ found: String?, _ params: [String: String?] = [:]) throws -> Bool {
             try Expectation(expectation).holds(for: found, parameters: params)

@@ -135,6 +135,12 @@ final class RecordReaderTests: XCTestCase {
                        ["invalid_text", "ok {}"])
     }
 
+    func testAFirstLineOfNulsIsRefusedAloneAndTheNextLineIsStillRead() throws {
+        // Neutralized, the NULs leave a blank line: that is no value cut short.
+        XCTAssertEqual(try records([0, 0x20, 0, 0x0A] + Array("{\"a\":1}\n".utf8)),
+                       ["invalid_text: line 1: a string or key holds a NUL byte", #"ok {"a":1}"#])
+    }
+
     func testAnEscapedBackslashBeforeU0000IsNotANul() throws {
         XCTAssertEqual(try records(#"{"a":"\\u0000"}"#), [#"ok {"a":"\\u0000"}"#])
     }

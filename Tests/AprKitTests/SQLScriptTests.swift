@@ -1,4 +1,5 @@
 @testable import AprKit
+import Foundation
 import XCTest
 import _AprTestSupport
 
@@ -116,5 +117,27 @@ final class SQLScriptTests: XCTestCase {
             XCTAssertNil(run.error, "\(script): \(run.error?.message ?? "")")
             XCTAssertEqual(run.commandTags.count, statements(script).count, script)
         }
+    }
+
+    /// The statement lexer's fuzz corpus (seeds, and every input that once
+    /// made the target fail): wherever the server runs a script whole, it
+    /// runs the statements the split finds. A script the server refuses
+    /// says nothing either way.
+    func testTheServerRunsTheStatementsOfEachFuzzCorpusScript() throws {
+        let db = try TestDatabase()
+        let connection = try db.connect()
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fuzz/corpus/sqlscript")
+        var compared = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: corpus.path).sorted() {
+            let script = String(decoding: try Data(contentsOf: corpus.appendingPathComponent(file)), as: UTF8.self)
+            try connection.execute("BEGIN")
+            let run = connection.runScript(script)
+            _ = try? connection.execute("ROLLBACK")
+            guard run.error == nil else { continue }
+            compared += 1
+            XCTAssertEqual(run.commandTags.count, statements(script).count, file)
+        }
+        XCTAssertGreaterThan(compared, 0, "no corpus script runs whole")
     }
 }

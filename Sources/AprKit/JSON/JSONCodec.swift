@@ -26,8 +26,15 @@ public struct JSONSyntaxError: Error, Sendable, Equatable {
 extension JSONValue {
     /// Parses one JSON document. Duplicate keys are refused: a proposal whose
     /// `reason` appears twice is ambiguous, not a choice to make silently. So
-    /// is a NUL in a string or a key: a parsed string never holds one.
+    /// is a NUL in a string or a key: a parsed string never holds one. A raw
+    /// NUL byte anywhere is refused too: jansson skips one that follows a
+    /// number (`[5\0]` would read as `[5]`).
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+        if let nul = bytes.firstIndex(of: 0) {
+            let lineStart = bytes[..<nul].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+            throw JSONSyntaxError(kind: .nulByte, message: "NUL byte in the input",
+                                  line: 1 + bytes[..<nul].count { $0 == 0x0A }, column: nul - lineStart + 1)
+        }
         var error = json_error_t()
         let flags = aprkit_json_load_flags()
         let root: UnsafeMutablePointer<json_t>? = bytes.withUnsafeBytes { raw in

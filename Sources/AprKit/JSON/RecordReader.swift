@@ -74,7 +74,9 @@ public struct RecordReader {
         guard let first = nextLine() else { return nil }
         guard !first.tooLong else { return record(of: first) }
         let parsed = parse(first.bytes)
-        guard case .failure(let error) = parsed, error.kind == .prematureEnd else {
+        // A line of NULs (and blanks) is blank once they are neutralized, and
+        // jansson calls blank input cut short: it starts no value.
+        guard case .failure(let error) = parsed, error.kind == .prematureEnd, !RecordReader.isBlank(first.bytes) else {
             return record(of: first, parsed)
         }
         // A valid start cut short: hold lines until the end of input, within
@@ -117,7 +119,7 @@ public struct RecordReader {
             case .tooLong:
                 return TextLine(number: lineNumber, lastNumber: lineNumber, bytes: [], holdsNUL: false, tooLong: true)
             case .line(var bytes):
-                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                if RecordReader.isBlank(bytes) { continue }
                 let holdsNUL = RecordReader.neutralizeNUL(&bytes)
                 return TextLine(number: lineNumber, lastNumber: lineNumber, bytes: bytes, holdsNUL: holdsNUL, tooLong: false)
             }
@@ -157,6 +159,10 @@ public struct RecordReader {
                 return .invalid(Refusal("malformed_json", "\(label): not valid JSON: \(error.message) at column \(error.column)"))
             }
         }
+    }
+
+    static func isBlank(_ bytes: [UInt8]) -> Bool {
+        bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
 
     /// Replaces each NUL in a line's text (a raw NUL byte, or a `\u0000`

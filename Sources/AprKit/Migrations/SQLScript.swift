@@ -20,6 +20,77 @@
 /// that runs it does; the others refuse to parse the whole script, so
 /// nothing of it runs.
 enum SQLScript {
+    /// A lexical piece of a script, as the server's scanner cuts it.
+    enum Piece: Equatable {
+        /// `-- …`, up to (not including) the newline.
+        case lineComment
+        /// `/* … */`, nested ones included.
+        case blockComment
+        /// `'…'`, and `U&'…'`'s, `B'…'`'s, … quoted part.
+        case string
+        /// `E'…'`, the E and any continuation included.
+        case escapeString
+        /// `"…"`.
+        case quotedIdentifier
+        /// `$tag$ … $tag$`.
+        case body
+        /// `$` and the digits after it (a parameter), or a lone `$`.
+        case parameter
+        case number
+        /// A keyword or a name, `$` within it included.
+        case identifier
+        case semicolon
+        /// Any other one character: whitespace, an operator, a parenthesis.
+        case other
+    }
+
+    /// Calls `visit` with each piece of the script and where it is in `s`,
+    /// in order: the ranges follow each other and cover all of `s`.
+    static func pieces<E: Error>(_ s: [Unicode.Scalar], _ visit: (Piece, Range<Int>) throws(E) -> Void) throws(E) {
+        func at(_ i: Int) -> Unicode.Scalar? { i < s.count ? s[i] : nil }
+        var i = 0
+        while i < s.count {
+            let c = s[i]
+            let piece: Piece
+            let end: Int
+            switch c {
+            case "-" where at(i + 1) == "-":
+                (piece, end) = (.lineComment, endOfLineComment(s, from: i))
+            case "/" where at(i + 1) == "*":
+                (piece, end) = (.blockComment, endOfBlockComment(s, from: i))
+            case "'":
+                (piece, end) = (.string, endOfString(s, from: i + 1, backslashEscapes: false))
+            case "\"":
+                (piece, end) = (.quotedIdentifier, endOfQuotedIdentifier(s, from: i + 1))
+            case "$":
+                if let close = endOfDollarQuote(s, from: i) {
+                    (piece, end) = (.body, close)
+                } else {
+                    // A parameter ($1) or a lone $: its digits are not an identifier.
+                    var j = i + 1
+                    while let d = at(j), isDigit(d) { j += 1 }
+                    (piece, end) = (.parameter, j)
+                }
+            case _ where isDigit(c) || (c == "." && at(i + 1).map(isDigit) == true):
+                (piece, end) = (.number, endOfNumber(s, from: i))
+            case _ where isIdentifierStart(c):
+                var j = i + 1
+                while let d = at(j), isIdentifierPart(d) { j += 1 }
+                if j == i + 1, c == "E" || c == "e", at(j) == "'" {
+                    (piece, end) = (.escapeString, endOfString(s, from: j + 1, backslashEscapes: true))
+                } else {
+                    (piece, end) = (.identifier, j)
+                }
+            case ";":
+                (piece, end) = (.semicolon, i + 1)
+            default:
+                (piece, end) = (.other, i + 1)
+            }
+            try visit(piece, i..<end)
+            i = end
+        }
+    }
+
     /// Each top-level statement, its leading whitespace dropped, with the
     /// contents of strings, quoted identifiers and dollar-quoted bodies left
     /// out (`''`, `E''`, `""`, ` $body$ `) and comments read as a space.
@@ -32,54 +103,16 @@ enum SQLScript {
             if !trimmed.isEmpty { statements.append(trimmed) }
             current = String.UnicodeScalarView()
         }
-        func at(_ i: Int) -> Unicode.Scalar? { i < s.count ? s[i] : nil }
-
-        var i = 0
-        while i < s.count {
-            let c = s[i]
-            switch c {
-            case "-" where at(i + 1) == "-":
-                i = endOfLineComment(s, from: i)
-            case "/" where at(i + 1) == "*":
-                i = endOfBlockComment(s, from: i)
-                current.append(" ")
-            case "'":
-                i = endOfString(s, from: i + 1, backslashEscapes: false)
-                current.append(contentsOf: "''".unicodeScalars)
-            case "\"":
-                i = endOfQuotedIdentifier(s, from: i + 1)
-                current.append(contentsOf: "\"\"".unicodeScalars)
-            case "$":
-                if let end = endOfDollarQuote(s, from: i) {
-                    i = end
-                    current.append(contentsOf: " $body$ ".unicodeScalars)
-                } else {
-                    // A parameter ($1) or a lone $: its digits are not an identifier.
-                    var end = i + 1
-                    while let d = at(end), isDigit(d) { end += 1 }
-                    current.append(contentsOf: s[i..<end])
-                    i = end
-                }
-            case _ where isDigit(c) || (c == "." && at(i + 1).map(isDigit) == true):
-                let end = endOfNumber(s, from: i)
-                current.append(contentsOf: s[i..<end])
-                i = end
-            case _ where isIdentifierStart(c):
-                var end = i + 1
-                while let d = at(end), isIdentifierPart(d) { end += 1 }
-                if end == i + 1, c == "E" || c == "e", at(end) == "'" {
-                    i = endOfString(s, from: end + 1, backslashEscapes: true)
-                    current.append(contentsOf: "E''".unicodeScalars)
-                } else {
-                    current.append(contentsOf: s[i..<end])
-                    i = end
-                }
-            case ";":
-                flush()
-                i += 1
-            default:
-                current.append(c)
-                i += 1
+        pieces(s) { piece, range in
+            switch piece {
+            case .lineComment: break
+            case .blockComment: current.append(" ")
+            case .string: current.append(contentsOf: "''".unicodeScalars)
+            case .escapeString: current.append(contentsOf: "E''".unicodeScalars)
+            case .quotedIdentifier: current.append(contentsOf: "\"\"".unicodeScalars)
+            case .body: current.append(contentsOf: " $body$ ".unicodeScalars)
+            case .semicolon: flush()
+            case .parameter, .number, .identifier, .other: current.append(contentsOf: s[range])
             }
         }
         flush()

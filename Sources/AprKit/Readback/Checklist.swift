@@ -106,7 +106,13 @@ public struct Checklist: Sendable {
         }
         let query: NamedParameters
         do { query = try NamedParameters(numbering: source) } catch {
-            throw Refusal("bad_checklist", "line \(line): item \(name) uses $n; name its parameters :name")
+            switch error {
+            case .positionalParameter:
+                throw Refusal("bad_checklist", "line \(line): item \(name) uses $n; name its parameters :name")
+            case .invalidName(let word):
+                throw Refusal("bad_checklist",
+                              "line \(line): item \(name): :\(word) is not a parameter name ([A-Za-z_][A-Za-z0-9_]*, 63 bytes at most)")
+            }
         }
         return Item(name: name, expectation: expectation, source: source, query: query, line: line)
     }
