@@ -261,7 +261,7 @@ public struct Migrator {
     private func recordChecksum(of m: Migration) throws {
         try connection.withTransaction { c in
             try c.execute("SELECT pg_catalog.set_config('aprkit.writer', 'on', true)")
-            try c.execute("SELECT gov_migration_rechecksum($1, $2, $3)",
+            try c.execute("SELECT public.gov_migration_rechecksum($1, $2, $3)",
                           [m.version, m.firstReleaseChecksum, m.checksum])
         }
     }
@@ -281,8 +281,8 @@ public struct Migrator {
         var recorded: [String: Record] = [:]
         guard exists.value(0, 0) == "t" else { return recorded }
         let rows = try connection.execute(exists.value(0, 1) == "t"
-            ? "SELECT version, checksum, NULL FROM gov_migrations UNION ALL SELECT 'repeatable:' || name, checksum, aprkit_version FROM gov_repeatables"
-            : "SELECT version, checksum, NULL FROM gov_migrations")
+            ? "SELECT version, checksum, NULL FROM public.gov_migrations UNION ALL SELECT 'repeatable:' || name, checksum, aprkit_version FROM public.gov_repeatables"
+            : "SELECT version, checksum, NULL FROM public.gov_migrations")
         for row in 0..<rows.rowCount {
             recorded[rows.value(row, 0)!] = Record(checksum: rows.value(row, 1)!, aprkitVersion: rows.value(row, 2))
         }
