@@ -71,6 +71,10 @@ last_seq() { psql -X -At -c "SELECT max(seq) FROM gov_ledger"; }
     run -0 --separate-stderr readback --checklist ledger --ledger-head saved.head
     run -1 --separate-stderr readback --checklist ledger --ledger-head saved.head --full
     [[ $stderr == *"ledger_chain_intact: expected = intact, found hash_mismatch at seq 45"* ]]
+    # --full needs no saved head at all (cron's nightly line).
+    run -1 --separate-stderr readback --checklist ledger --full
+    [[ $stderr == *"ledger_chain_intact: expected = intact, found hash_mismatch at seq 45"* ]]
+    [[ ${lines[-1]} == *'"ledger_verification":"full verification: --full"'* ]]
 }
 
 @test "an edited checkpoint row is caught: it no longer re-hashes from its predecessor" {

@@ -26,9 +26,12 @@ public struct ReadbackRequest {
         let label = checklist.contains("/") || checklist == "-" ? Checklist.label(forPath: checklist) : checklist
         do throws(Refusal) {
             let list = try Checklist.load(checklist)
+            // --full without a saved head verifies every link and has no
+            // head to hold the ledger to: the empty head, which every ledger
+            // extends.
             let head = try ledgerHeadFile.map { path throws(Refusal) in
                 try SavedLedgerHead.read(from: path, allowedSigners: allowedSigners).head
-            }
+            } ?? (full ? LedgerHead.genesis : nil)
             let verifyFrom = full ? nil : head.flatMap { $0.seq > 0 ? $0 : nil }
             let parameters = try ReadbackParameters(for: list, params: params, fileDigests: fileDigests,
                                                     ledgerHead: head, verifyFrom: verifyFrom)
