@@ -96,7 +96,10 @@ final class ReadbackParametersTests: XCTestCase {
         let values = try bind(Self.accepted, digests: ["digest=\(file)"])
         XCTAssertEqual(values["target"], "x'; DROP TABLE t; --")
         XCTAssertEqual(values["digest"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertNotNil(values["bundled_migrations"] ?? nil)
+        XCTAssertNil(values["bundled_migrations"] ?? nil, "the bundled files are hashed only for a checklist that asks")
+        let w1 = try Checklist(parsing: "-- name: w1\n-- expect: = t\nSELECT :bundled_migrations::jsonb IS NOT NULL",
+                               name: "test")
+        XCTAssertNotNil(try ReadbackParameters(for: w1).values["bundled_migrations"] ?? nil)
     }
 
     func testAnUnreadableFileBindsNull() throws {

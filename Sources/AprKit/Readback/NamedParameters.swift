@@ -24,7 +24,17 @@ public struct NamedParameters: Sendable, Equatable {
         let chars = Array(source.unicodeScalars)
         var pieces: [(piece: SQLScript.Piece, range: Range<Int>)] = []
         SQLScript.pieces(chars) { pieces.append(($0, $1)) }
-        var out = String.UnicodeScalarView()
+        // The output is built from the source's own UTF-8 bytes (scalar i
+        // starts at byte offsets[i]), copied a piece at a time, and made a
+        // String once: appending scalars to a String one by one re-encodes
+        // each and cost more than the whole query's round trip.
+        let bytes = Array(source.utf8)
+        var offsets = [0]
+        offsets.reserveCapacity(chars.count + 1)
+        for c in chars { offsets.append(offsets[offsets.count - 1] + UTF8.width(c)) }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 16)
+        func copy(_ r: Range<Int>) { out.append(contentsOf: bytes[offsets[r.lowerBound]..<offsets[r.upperBound]]) }
         var names: [String] = []
         var k = 0
         while k < pieces.count {
@@ -32,28 +42,29 @@ public struct NamedParameters: Sendable, Equatable {
             let next = k + 1 < pieces.count ? pieces[k + 1] : nil
             if piece == .parameter, range.count > 1 { throw .positionalParameter }
             guard piece == .other, chars[range.lowerBound] == ":", let next else {
-                out.append(contentsOf: chars[range])
+                copy(range)
                 k += 1
                 continue
             }
             if next.piece == .other, chars[next.range.lowerBound] == ":" {
                 // A cast, `::type`.
-                out.append(contentsOf: chars[range.lowerBound..<next.range.upperBound])
+                copy(range.lowerBound..<next.range.upperBound)
                 k += 2
             } else if next.piece == .identifier, NamedParameters.isNameStart(chars[next.range.lowerBound]) {
                 let name = String(String.UnicodeScalarView(chars[next.range]))
                 guard NamedParameters.isValidName(name) else { throw .invalidName(name) }
                 let number = (names.firstIndex(of: name) ?? { names.append(name); return names.count - 1 }()) + 1
                 // `a:b` is `a $1`, not the identifier `a$1`.
-                if let last = out.last, SQLScript.isIdentifierPart(last) { out.append(" ") }
-                out.append(contentsOf: "$\(number)".unicodeScalars)
+                // (A last byte >= 0x80 ends a non-ASCII scalar, an identifier's.)
+                if let last = out.last, SQLScript.isIdentifierPart(Unicode.Scalar(last)) { out.append(UInt8(ascii: " ")) }
+                out.append(contentsOf: "$\(number)".utf8)
                 k += 2
             } else {
-                out.append(chars[range.lowerBound])
+                copy(range.lowerBound..<range.lowerBound + 1)
                 k += 1
             }
         }
-        self.sql = String(out)
+        self.sql = String(decoding: out, as: UTF8.self)
         self.names = names
     }
 

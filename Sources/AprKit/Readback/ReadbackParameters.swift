@@ -35,8 +35,14 @@ public struct ReadbackParameters: Sendable {
         }
 
         var values: [String: String?] = [:]
-        values["bundled_migrations"] = ReadbackParameters.checksums(Schema.versioned)
-        values["bundled_repeatables"] = ReadbackParameters.checksums(Schema.repeatables)
+        // Hashing every bundled file costs more than a readback's query:
+        // only a checklist that asks for the checksums gets them.
+        if checklist.parameters.contains("bundled_migrations") {
+            values["bundled_migrations"] = ReadbackParameters.checksums(Schema.versioned)
+        }
+        if checklist.parameters.contains("bundled_repeatables") {
+            values["bundled_repeatables"] = ReadbackParameters.checksums(Schema.repeatables)
+        }
         // The chain is verified from this checkpoint on; genesis (0) is every row.
         values["ledger_verify_from_seq"] = String((verifyFrom ?? .genesis).seq)
         values["ledger_verify_from_hash"] = (verifyFrom ?? .genesis).hash
