@@ -27,7 +27,7 @@ setup() {
     for status in applied approved cancelled failed proposed rejected revoked; do
         [[ $output =~ "fill: APRs by status: ".*"$status "[0-9]+ ]]
     done
-    [[ $output =~ "fill: readback --checklist ledger passed: "[0-9]+" events verified" ]]
+    [[ $output =~ "fill: readback --checklist ledger --full passed: "[0-9]+" events verified" ]]
     for op in "quorum state" "vote" "propose" "execute (mint)" "post-grant readback" "prewrite gate" \
         "grant-mint --expire-due" "apr-list --awaiting" "apr-show" "pending drain of 100"; do
         grep -F -- "$op " <<<"$output" | grep -Eq " $num +$num +$num +<= 1\.5$"
@@ -35,7 +35,7 @@ setup() {
     for measure in "start-up (--version)" "quorum state (one invocation)" "post-grant readback" "100 proposals streamed"; do
         grep -F -- "$measure " <<<"$output" | grep -Eq "aprkit +$num ms +psql +$num ms +ratio +$num"
     done
-    re="ledger verification +[0-9]+ events in $num ms"
+    re="ledger verification \(--full\) +[0-9]+ events in $num ms"
     [[ $output =~ $re ]]
     for tool in apr-quorum apr-propose apr-list apr-show apr-log apr-cancel apr-execute grant-mint patch-apply \
         handler-bind gov-migrate readback; do
