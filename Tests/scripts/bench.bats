@@ -32,7 +32,8 @@ setup() {
         "grant-mint --expire-due" "apr-list --awaiting" "apr-show" "pending drain of 100"; do
         grep -F -- "$op " <<<"$output" | grep -Eq " $num +$num +$num +<= 1\.5$"
     done
-    for measure in "start-up (--version)" "quorum state (one invocation)" "post-grant readback" "100 proposals streamed"; do
+    for measure in "start-up (--version)" "quorum state (one invocation)" "post-grant readback" "100 proposals streamed" \
+        "100 votes streamed"; do
         grep -F -- "$measure " <<<"$output" | grep -Eq "aprkit +$num ms +psql +$num ms +ratio +$num"
     done
     re="ledger verification \(--full\) +[0-9]+ events in $num ms"
