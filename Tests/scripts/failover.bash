@@ -54,6 +54,9 @@ stop_nodes() {
     done
 }
 
+# A tool that hangs is cut at 120 s (exit 124, which no check accepts), so a
+# hang fails the test instead of stalling the suite.
+
 # launch NAME ROLE STDIN TOOL ARG...: runs TOOL as ROLE in the background,
 # its standard input from the file STDIN (or /dev/null), as try 1 of NAME;
 # the pid is appended to LAUNCHED.
@@ -62,7 +65,7 @@ launch() {
     shift 3
     (
         rc=0
-        PGUSER=$role "$BIN/$1" "${@:2}" <"$input" >"$RUNS/$name.1.out" 2>"$RUNS/$name.1.err" || rc=$?
+        PGUSER=$role timeout -k 5 120 "$BIN/$1" "${@:2}" <"$input" >"$RUNS/$name.1.out" 2>"$RUNS/$name.1.err" || rc=$?
         echo "$rc" >"$RUNS/$name.1.rc"
     ) 3>&- &
     LAUNCHED+=("$!")
@@ -75,7 +78,7 @@ rerun() {
     shift 3
     for ((try = 2; try <= 31; try++)); do
         rc=0
-        PGUSER=$role "$BIN/$1" "${@:2}" <"$input" >"$RUNS/$name.$try.out" 2>"$RUNS/$name.$try.err" || rc=$?
+        PGUSER=$role timeout -k 5 120 "$BIN/$1" "${@:2}" <"$input" >"$RUNS/$name.$try.out" 2>"$RUNS/$name.$try.err" || rc=$?
         echo "$rc" >"$RUNS/$name.$try.rc"
         ((rc == 0)) && return 0
         sleep 0.2

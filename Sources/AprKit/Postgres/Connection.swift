@@ -236,17 +236,29 @@ public final class Connection {
             }
             throw firstError
         }
-        guard results.count == statements.count else { throw lastError() }
+        // Answers missing without an error: libpq dropped the rest of the
+        // pipeline, as for a session the server is ending.
+        guard results.count == statements.count else {
+            throw PGError(kind: .unavailable, sqlstate: nil,
+                          message: "the server ended the session before answering every statement (\(lastError().message))")
+        }
         return results
     }
 
-    /// Reads results up to and including the pipeline's sync point.
+    /// Reads results up to and including the pipeline's sync point. A NULL
+    /// ends each query's results; a second NULL in a row means libpq has
+    /// nothing left queued (a session that sent its FATAL and is closing
+    /// loses the rest of the pipeline before libpq has read the socket's
+    /// end): there is no sync point to wait for.
     private func drainPipeline() {
+        var nulls = 0
         while true {
             guard let raw = PQgetResult(handle) else {
-                if PQstatus(handle) != CONNECTION_OK { return }
+                nulls += 1
+                if PQstatus(handle) != CONNECTION_OK || nulls > 1 { return }
                 continue
             }
+            nulls = 0
             let status = PQresultStatus(raw)
             PQclear(raw)
             if status == PGRES_PIPELINE_SYNC { return }

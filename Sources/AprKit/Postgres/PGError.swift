@@ -46,6 +46,9 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
         case "40001", "40P01": kind = .retryable
         case "55P03", "57014", "53300": kind = .temporary
         case .some(let s) where s.hasPrefix("08") || s.hasPrefix("57P"): kind = .unavailable
+        // libpq's own word that the socket closed carries no SQLSTATE, and
+        // may come before libpq has marked the connection bad.
+        case nil where message.hasPrefix("server closed the connection unexpectedly"): kind = .unavailable
         default: kind = .other
         }
         return PGError(kind: kind, sqlstate: sqlstate, message: message, detail: detail)
